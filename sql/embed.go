@@ -3,7 +3,7 @@
 // imports it as sqlfiles, to keep the name database/sql free.
 package sql
 
-import _ "embed"
+import "embed"
 
 // MoodleFixture is a Moodle 4.5.6 database (every table, with the rows of a
 // small real site) in mysqldump form with the table prefix mdl_. See
@@ -14,3 +14,9 @@ var MoodleFixture string
 
 // FixturePrefix is the table prefix used in MoodleFixture.
 const FixturePrefix = "mdl_"
+
+// Migrations holds the DDL of the service's own tables, one statement per
+// file, named NNNN_what.sql. pkg/migrate decides when each one runs.
+//
+//go:embed migrations/*.sql
+var Migrations embed.FS

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/logging"
+)
+
+// command is one subcommand of the binary.
+type command struct {
+	name    string
+	summary string
+	// run does the work; it returns errUsage for bad arguments.
+	run func(ctx context.Context, c *cli) error
+}
+
+// cli is what a command gets: its arguments, output streams and helpers
+// to load the configuration and open the database.
+type cli struct {
+	name   string
+	args   []string
+	stdout io.Writer
+	stderr io.Writer
+	flags  *flag.FlagSet
+	env    func(string) (string, bool)
+}
+
+var errUsage = errors.New("usage")
+
+// exitError carries an exit status other than 1 (doctor uses it).
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func commands() []command {
+	return []command{
+		{"serve", "run the HTTP service and the scheduled jobs", cmdServe},
+		{"migrate", "create or upgrade the service's tables and write default settings", cmdMigrate},
+		{"doctor", "check that Moodle and the service are set up to work together", cmdDoctor},
+		{"config", "print the effective configuration (secrets redacted)", cmdConfig},
+		{"config-reference", "print the configuration reference in Markdown (docs/configuration.md)", cmdConfigReference},
+		{"version", "print the version", cmdVersion},
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		return 0
+	}
+	for _, cmd := range commands() {
+		if cmd.name != args[0] {
+			continue
+		}
+		c := &cli{name: cmd.name, args: args[1:], stdout: stdout, stderr: stderr, env: os.LookupEnv}
+		c.flags = flag.NewFlagSet("ltiprovider "+cmd.name, flag.ContinueOnError)
+		c.flags.SetOutput(stderr)
+		err := cmd.run(ctx, c)
+		var exit exitError
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, errUsage):
+			return 2
+		case errors.As(err, &exit):
+			return exit.code
+		}
+		fmt.Fprintf(stderr, "ltiprovider %s: %v\n", cmd.name, err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "ltiprovider: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: ltiprovider <command> [flags]")
+	fmt.Fprintln(w, "\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nEvery command takes the configuration flags; `ltiprovider <command> -h` lists them.")
+}
+
+// parse registers the configuration flags, parses the arguments and loads
+// the configuration. Configuration problems are returned all at once.
+func (c *cli) parse(extra func(fs *flag.FlagSet)) (*config.Config, error) {
+	config.RegisterFlags(c.flags)
+	if extra != nil {
+		extra(c.flags)
+	}
+	if err := c.flags.Parse(c.args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, errUsage
+	}
+	cfg, err := config.Load(config.Input{Flags: c.flags, LookupEnv: c.env})
+	if err != nil {
+		return cfg, fmt.Errorf("configuration:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  "))
+	}
+	return cfg, nil
+}
+
+// logger builds the service logger from the configuration.
+func (c *cli) logger(cfg *config.Config) (*slog.Logger, error) {
+	return logging.New(c.stderr, cfg.LogFormat, cfg.LogLevel)
+}
+
+// openDB connects to Moodle's database.
+func (c *cli) openDB(ctx context.Context, cfg *config.Config) (*database.DB, error) {
+	return database.Open(ctx, cfg.DB)
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/migrate"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/version"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/web"
+)
+
+func cmdServe(ctx context.Context, c *cli) error {
+	cfg, err := c.parse(nil)
+	if err != nil {
+		return err
+	}
+	log, err := c.logger(cfg)
+	if err != nil {
+		return err
+	}
+	db, err := c.openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	// Every replica migrates at start; the migration lock makes them take
+	// turns and all but the first find nothing to do.
+	res, err := (&migrate.Migrator{DB: db, Collation: cfg.DB.Collation}).Run(ctx)
+	if err != nil {
+		return err
+	}
+	if !res.Empty() {
+		log.Info("migrated", "steps", len(res.Applied), "settings", len(res.Settings))
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := newServer(cfg, log, db)
+	log.Info("serving", "version", version.String(), "addr", ln.Addr().String(), "wwwroot", cfg.Moodle.WWWRoot)
+	return serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, log)
+}
+
+// newServer builds the HTTP server: every feature mounts its routes on one
+// router, wrapped in the shared middleware.
+func newServer(cfg *config.Config, log *slog.Logger, db *database.DB) *http.Server {
+	router := web.NewRouter()
+	base := router.PathPrefix(web.BasePath).Subrouter()
+	mountRoutes(base, cfg, log, db)
+	sitePath := ""
+	if u, err := url.Parse(cfg.Moodle.WWWRoot); err == nil {
+		sitePath = u.Path
+	}
+	handler := web.Middleware(log, web.Proxies(cfg.TrustedProxies))(web.StripSitePath(sitePath, router))
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      2 * time.Minute, // services.php may copy a whole course
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// mountRoutes is the one place that lists what the service serves.
+func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *database.DB) {
+	r.Handle("/healthz", web.Health(db, log)).Methods(http.MethodGet, http.MethodHead)
+}
+
+// serveUntilDone serves until ctx ends (SIGTERM, SIGINT), then lets
+// in-flight requests finish within timeout.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.Duration, log *slog.Logger) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", timeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,124 @@
+package config
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Config is the service's whole configuration. It is built once by Load,
+// checked by Validate and then passed, read-only, to whatever needs it.
+type Config struct {
+	// MoodleConfigPath is Moodle's config.php, when the service reads one.
+	MoodleConfigPath string
+
+	DB      DB
+	Moodle  Moodle
+	Session Session
+
+	// Listen is the address of the HTTP server proxied under /local/ltiprovider.
+	Listen string
+	// MetricsListen is the address of the Prometheus and pprof server; empty disables it.
+	MetricsListen string
+	// Pprof mounts net/http/pprof on MetricsListen.
+	Pprof bool
+	// TrustedProxies are the peers whose X-Forwarded-* headers are believed.
+	TrustedProxies []netip.Prefix
+	// AllowNetworks are private networks outbound requests may reach
+	// (consumers on the same LAN); everything non-public is refused otherwise.
+	AllowNetworks []netip.Prefix
+	// AllowHTTP permits plain-http outbound requests to public hosts.
+	AllowHTTP bool
+	// ShutdownTimeout bounds how long in-flight requests may take to finish.
+	ShutdownTimeout time.Duration
+
+	LogFormat string // "text" or "json"
+	LogLevel  string // "debug", "info", "warn", "error"
+
+	// TimestampWindow is how far oauth_timestamp may be from now, both ways.
+	TimestampWindow time.Duration
+
+	Schedule Schedule
+
+	// forced holds every $CFG value of config.php; Moodle lets these win over
+	// rows of its config table, so Forced answers first.
+	forced map[string]string
+	// sources records where each option's value came from, for `config`.
+	sources map[string]string
+}
+
+// DB is how to reach Moodle's database.
+type DB struct {
+	Type      string // mysqli, mariadb or auroramysql
+	Host      string
+	Port      int
+	Socket    string
+	Name      string
+	User      string
+	Password  string
+	Prefix    string
+	Collation string
+	// DSN, when set, is a go-sql-driver DSN used instead of the fields above
+	// (except Prefix and Collation).
+	DSN string
+
+	MaxOpenConns    int
+	MaxIdleConns    int
+	ConnMaxLifetime time.Duration
+}
+
+// Moodle is what the service needs to know about the Moodle site.
+type Moodle struct {
+	WWWRoot  string // public URL of Moodle, no trailing slash
+	DataRoot string // $CFG->dataroot
+	Admin    string // admin directory name, "admin" by default
+}
+
+// Session is how Moodle keeps sessions, and how the service should hand a
+// browser over to Moodle after a launch.
+type Session struct {
+	// Strategy is auto, database, file, redis or autologin.
+	Strategy     string
+	HandlerClass string // $CFG->session_handler_class
+	Cookie       string // $CFG->sessioncookie (suffix of MoodleSession)
+	CookiePath   string
+	CookieDomain string
+	FileSavePath string // $CFG->session_file_save_path
+	// FileOwner, FileGroup and FileMode override the owner, group and mode of
+	// session files; empty means "like the sessions folder".
+	FileOwner string
+	FileGroup string
+	FileMode  string
+
+	RedisHost               string
+	RedisPort               int
+	RedisAuth               string
+	RedisDatabase           int
+	RedisPrefix             string
+	RedisEncrypt            bool
+	RedisSerializerIgbinary bool
+	RedisCompressor         string
+	RedisConnectionTimeout  time.Duration
+}
+
+// Schedule holds the cron expressions of the background jobs.
+type Schedule struct {
+	Grades       string
+	Members      string
+	Housekeeping string
+}
+
+// Forced returns the value config.php gives $CFG->name, as PHP would turn it
+// into a string. Moodle applies these over its config table.
+func (c *Config) Forced(name string) (string, bool) {
+	v, ok := c.forced[name]
+	return v, ok
+}
+
+// Source says where an option's value came from: "default", "config.php",
+// "file", "env LTIPROVIDER_…" or "flag --…".
+func (c *Config) Source(key string) string {
+	if s, ok := c.sources[key]; ok {
+		return s
+	}
+	return "default"
+}

@@ -1,0 +1,189 @@
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"math/rand/v2"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+var sqlOpenDB = sql.OpenDB
+
+// Querier runs SQL written in Moodle's {table} notation, on the database or
+// inside a transaction. Every function that reads or writes Moodle's tables
+// takes one, so callers decide what shares a transaction.
+type Querier interface {
+	// Get scans one row into dest; no row is ErrNotFound.
+	Get(ctx context.Context, dest any, query string, args ...any) error
+	// Select scans every row into the slice dest.
+	Select(ctx context.Context, dest any, query string, args ...any) error
+	// Exec runs a statement; a unique-key violation is ErrDuplicate.
+	Exec(ctx context.Context, query string, args ...any) (sql.Result, error)
+	// Insert runs an INSERT and returns the new row's id.
+	Insert(ctx context.Context, query string, args ...any) (int64, error)
+	// Query returns rows for streaming; the caller closes them.
+	Query(ctx context.Context, query string, args ...any) (*sqlx.Rows, error)
+	// Table returns the quoted, prefixed name of a Moodle table.
+	Table(name string) string
+}
+
+// DB is Moodle's database: a connection pool plus the table prefix.
+type DB struct {
+	X      *sqlx.DB
+	Name   string // database name, part of lock names
+	prefix string
+	cache  sync.Map // query text → expanded text
+}
+
+// New wraps an open pool. Open is the usual way to get a DB.
+func New(x *sqlx.DB, name, prefix string) *DB {
+	return &DB{X: x, Name: name, prefix: prefix}
+}
+
+// Prefix is Moodle's table prefix.
+func (db *DB) Prefix() string { return db.prefix }
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.X.Close() }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.X.PingContext(ctx) }
+
+var tableRef = regexp.MustCompile(`\{([a-z][a-z0-9_]*)\}`)
+
+// Expand rewrites {name} to the quoted, prefixed table name. Results are
+// cached, so the rewrite costs one map lookup per statement.
+func (db *DB) Expand(query string) string {
+	if q, ok := db.cache.Load(query); ok {
+		return q.(string)
+	}
+	q := tableRef.ReplaceAllString(query, "`"+db.prefix+"$1`")
+	db.cache.Store(query, q)
+	return q
+}
+
+// Table returns the quoted, prefixed name of a Moodle table.
+func (db *DB) Table(name string) string { return "`" + db.prefix + name + "`" }
+
+func (db *DB) Get(ctx context.Context, dest any, query string, args ...any) error {
+	return translate(db.X.GetContext(ctx, dest, db.Expand(query), args...))
+}
+
+func (db *DB) Select(ctx context.Context, dest any, query string, args ...any) error {
+	return translate(db.X.SelectContext(ctx, dest, db.Expand(query), args...))
+}
+
+func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := db.X.ExecContext(ctx, db.Expand(query), args...)
+	return res, translate(err)
+}
+
+func (db *DB) Insert(ctx context.Context, query string, args ...any) (int64, error) {
+	return insertID(db.Exec(ctx, query, args...))
+}
+
+func (db *DB) Query(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	rows, err := db.X.QueryxContext(ctx, db.Expand(query), args...)
+	return rows, translate(err)
+}
+
+// Tx is a transaction on Moodle's database.
+type Tx struct {
+	X           *sqlx.Tx
+	db          *DB
+	afterCommit []func()
+}
+
+func (tx *Tx) Get(ctx context.Context, dest any, query string, args ...any) error {
+	return translate(tx.X.GetContext(ctx, dest, tx.db.Expand(query), args...))
+}
+
+func (tx *Tx) Select(ctx context.Context, dest any, query string, args ...any) error {
+	return translate(tx.X.SelectContext(ctx, dest, tx.db.Expand(query), args...))
+}
+
+func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := tx.X.ExecContext(ctx, tx.db.Expand(query), args...)
+	return res, translate(err)
+}
+
+func (tx *Tx) Insert(ctx context.Context, query string, args ...any) (int64, error) {
+	return insertID(tx.Exec(ctx, query, args...))
+}
+
+func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	rows, err := tx.X.QueryxContext(ctx, tx.db.Expand(query), args...)
+	return rows, translate(err)
+}
+
+// Table returns the quoted, prefixed name of a Moodle table.
+func (tx *Tx) Table(name string) string { return tx.db.Table(name) }
+
+// DB is the database the transaction runs on.
+func (tx *Tx) DB() *DB { return tx.db }
+
+// AfterCommit registers fn to run once the transaction has committed, for
+// side effects outside the database (files, caches) that must not happen
+// when it rolls back.
+func (tx *Tx) AfterCommit(fn func()) { tx.afterCommit = append(tx.afterCommit, fn) }
+
+func insertID(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+// maxAttempts bounds how often WithTx reruns a transaction that lost a race.
+const maxAttempts = 4
+
+// WithTx runs fn in one READ COMMITTED transaction (Moodle's isolation level)
+// and commits it, or rolls it back when fn returns an error. A transaction
+// that hits a deadlock or a unique-key race is run again from the start, so
+// fn must do all its reading inside the transaction.
+func (db *DB) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := db.runTx(ctx, fn)
+		if err == nil || attempt == maxAttempts || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		// A short random pause lets the winner of the race commit first.
+		time.Sleep(time.Duration(attempt*5+rand.IntN(10)) * time.Millisecond)
+	}
+}
+
+func (db *DB) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	x, err := db.X.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return translate(err)
+	}
+	tx := &Tx{X: x, db: db}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = x.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = x.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = translate(x.Commit()); err != nil {
+		return err
+	}
+	for _, f := range tx.afterCommit {
+		f()
+	}
+	return nil
+}
+
+func retryable(err error) bool {
+	return errors.Is(err, ErrDeadlock) || errors.Is(err, ErrDuplicate)
+}

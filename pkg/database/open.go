@@ -1,0 +1,106 @@
+package database
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
+)
+
+// defaultSockets are where Debian, Red Hat and macOS builds put the server
+// socket. PHP's mysqli connects to "localhost" through the socket, so the
+// service does the same when it finds one.
+var defaultSockets = []string{"/run/mysqld/mysqld.sock", "/var/run/mysqld/mysqld.sock", "/var/lib/mysql/mysql.sock", "/tmp/mysql.sock"}
+
+// DriverConfig turns the service's database settings into a driver config,
+// connecting the way Moodle's mysqli driver does: the site's collation and
+// sql_mode STRICT_ALL_TABLES, so writes fail exactly where Moodle's would.
+func DriverConfig(c config.DB) (*mysql.Config, error) {
+	var mc *mysql.Config
+	if c.DSN != "" {
+		parsed, err := mysql.ParseDSN(c.DSN)
+		if err != nil {
+			return nil, fmt.Errorf("database: bad DSN: %w", redactDSNError(err))
+		}
+		mc = parsed
+	} else {
+		mc = mysql.NewConfig()
+		mc.User = c.User
+		mc.Passwd = c.Password
+		mc.DBName = c.Name
+		mc.Net, mc.Addr = address(c)
+	}
+	if mc.Params == nil {
+		mc.Params = map[string]string{}
+	}
+	mc.Params["sql_mode"] = "'STRICT_ALL_TABLES'"
+	mc.Collation = c.Collation
+	mc.ParseTime = false // Moodle stores times as integers
+	// Client-side interpolation saves the prepare round trip on every
+	// statement; it is safe because the connection charset is utf8mb4.
+	mc.InterpolateParams = true
+	mc.MultiStatements = false
+	if mc.Timeout == 0 {
+		mc.Timeout = 5 * time.Second
+	}
+	return mc, nil
+}
+
+func address(c config.DB) (network, addr string) {
+	host := c.Host
+	local := host == "" || host == "localhost"
+	if c.Socket != "" && strings.ContainsAny(c.Socket, `/\`) && local {
+		return "unix", c.Socket
+	}
+	if local {
+		for _, s := range defaultSockets {
+			if fi, err := os.Stat(s); err == nil && fi.Mode()&os.ModeSocket != 0 {
+				return "unix", s
+			}
+		}
+		host = "127.0.0.1"
+	}
+	port := c.Port
+	if port == 0 {
+		port = 3306
+	}
+	return "tcp", net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// Open connects to Moodle's database, checks the connection and applies the
+// pool limits.
+func Open(ctx context.Context, c config.DB) (*DB, error) {
+	mc, err := DriverConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := mysql.NewConnector(mc)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	x := sqlx.NewDb(sqlOpenDB(conn), "mysql")
+	x.SetMaxOpenConns(c.MaxOpenConns)
+	x.SetMaxIdleConns(c.MaxIdleConns)
+	x.SetConnMaxLifetime(c.ConnMaxLifetime)
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := x.PingContext(pingCtx); err != nil {
+		x.Close()
+		return nil, fmt.Errorf("database: cannot connect to %s %s as %q: %w", mc.Net, mc.Addr, mc.User, err)
+	}
+	return New(x, mc.DBName, c.Prefix), nil
+}
+
+// redactDSNError keeps a password that the driver quoted in a parse error
+// out of logs.
+func redactDSNError(err error) error {
+	return fmt.Errorf("%s", strings.SplitN(err.Error(), ":", 2)[0])
+}

@@ -1,0 +1,1 @@
+CREATE INDEX `@PREFIX@loclti_con_ix` ON {local_ltiprovider} (`contextid`)
