@@ -171,7 +171,6 @@ func (s *state) readTarget(t target, keys []key, quiet bool) (Value, error) {
 
 // store writes val at t, creating arrays on the way like PHP does.
 func (s *state) store(t target, keys []key, val Value) error {
-	val = copyValue(val)
 	if len(keys) > 0 {
 		cur, _ := s.base(t)
 		nv, err := s.setIn(cur, keys, val, t.line)
@@ -202,7 +201,7 @@ func (s *state) setIn(c Value, keys []key, val Value, line int) (Value, error) {
 	case nil:
 		arr = NewArray()
 	case *Array:
-		arr = x
+		arr = x.clone() // stored arrays are never modified in place
 	case bool:
 		if x {
 			return nil, errf(line, "cannot use a scalar value (true) as an array")
@@ -264,22 +263,44 @@ func (s *state) unset(n node) error {
 	if _, unres := s.unresolvedBase(t); unres {
 		return nil // still unknown either way
 	}
-	v, _ := s.base(t)
-	for i, k := range keys {
-		arr, ok := v.(*Array)
+	for _, k := range keys {
 		if k.push {
 			return errf(t.line, "cannot use [] for unsetting")
 		}
-		if !ok {
-			return nil
+	}
+	v, _ := s.base(t)
+	if nv, changed := unsetIn(v, keys); changed {
+		if t.isProp {
+			s.cfg[t.name] = nv
+		} else {
+			s.locals[t.name] = nv
 		}
-		if i == len(keys)-1 {
-			arr.Delete(k.k)
-			return nil
-		}
-		v, _ = arr.Get(k.k)
 	}
 	return nil
+}
+
+// unsetIn removes the element at keys below c, copying the arrays on the
+// way, and reports whether anything was removed.
+func unsetIn(c Value, keys []key) (Value, bool) {
+	arr, ok := c.(*Array)
+	if !ok {
+		return c, false
+	}
+	child, ok := arr.Get(keys[0].k)
+	if !ok {
+		return c, false
+	}
+	out := arr.clone()
+	if len(keys) == 1 {
+		out.Delete(keys[0].k)
+		return out, true
+	}
+	nc, changed := unsetIn(child, keys[1:])
+	if !changed {
+		return c, false
+	}
+	out.set(keys[0].k, nc)
+	return out, true
 }
 
 // markTargets makes every variable or property that n assigns unresolved:

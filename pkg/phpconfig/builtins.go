@@ -17,7 +17,7 @@ var predefinedConstants = map[string]Value{
 	"DIRECTORY_SEPARATOR": "/", "PATH_SEPARATOR": ":", "PHP_EOL": "\n",
 	"PHP_INT_MAX": int64(maxInt64), "PHP_INT_MIN": int64(minInt64), "PHP_INT_SIZE": int64(8),
 	"PHP_FLOAT_EPSILON": 2.220446049250313e-16, "PHP_FLOAT_DIG": int64(15),
-	"M_PI": 3.141592653589793, "INF": math.Inf(1), "NAN": math.NaN(),
+	"M_PI": 3.141592653589793, "INF": math.Inf(1), "NAN": math.Float64frombits(0x7ff8000000000000), // PHP's bit pattern
 }
 
 // runtimeConstants exist in PHP but their value depends on the PHP build
@@ -183,7 +183,7 @@ func (s *state) call(x *callNode) (Value, error) {
 			s.warnf(x.line, "constant %s already defined; define() keeps the first value", c)
 			return false, nil
 		}
-		s.consts[c] = copyValue(args[1])
+		s.consts[c] = args[1]
 		delete(s.constUnres, c)
 		return true, nil
 	case "defined":

@@ -30,6 +30,7 @@ type state struct {
 	constUnres map[string]string
 	lookupEnv  func(string) (string, bool)
 	putenv     map[string]*string // putenv() calls; nil value means removed
+	userFuncs  map[string][]token // functions the file declares, by lower-case name
 	includes   []Include
 	warnings   []string
 }
@@ -45,6 +46,7 @@ func newState(path string, lookupEnv func(string) (string, bool)) *state {
 		constUnres: map[string]string{},
 		lookupEnv:  lookupEnv,
 		putenv:     map[string]*string{},
+		userFuncs:  map[string][]token{},
 	}
 }
 
@@ -141,7 +143,6 @@ func (s *state) eval(n node, quiet bool) (Value, error) {
 			if err != nil {
 				return nil, err
 			}
-			v = copyValue(v)
 			if x.keys[i] == nil {
 				if !arr.Append(v) {
 					return nil, errf(vn.lineNo(), "cannot add element to the array as the next element is already occupied")

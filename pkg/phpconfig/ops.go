@@ -111,7 +111,7 @@ func (s *state) arith(op string, a, b Value, line int) (Value, error) {
 				u := aa.clone()
 				for _, e := range bb.entries {
 					if _, has := u.index[e.Key]; !has {
-						u.set(e.Key, copyValue(e.Value))
+						u.set(e.Key, e.Value)
 					}
 				}
 				return u, nil

@@ -40,6 +40,7 @@ var controlWords = map[string]bool{
 }
 
 func (r *runner) run() {
+	r.declareFunctions()
 	for !r.stopped && r.p.peek().kind != tEOF {
 		start := r.p.pos
 		if r.p.isOp("}") { // cannot happen at top level once brackets balance
@@ -104,6 +105,27 @@ func (r *runner) statement() {
 	r.exprStatement()
 }
 
+// declareFunctions records the top-level functions the file declares
+// before running it, because PHP lets a file call a function declared
+// further down.
+func (r *runner) declareFunctions() {
+	toks := r.p.toks
+	depth := 0
+	for i := 0; i < len(toks)-1; i++ {
+		t := toks[i]
+		switch {
+		case t.kind == tOp && (t.text == "(" || t.text == "[" || t.text == "{" || t.text == "#["):
+			depth++
+		case t.kind == tOp && (t.text == ")" || t.text == "]" || t.text == "}"):
+			depth--
+		case depth == 0 && isWordTok(t, "function") && toks[i+1].kind == tName:
+			end := skipStmt(toks, i)
+			r.s.userFuncs[lowerASCII(toks[i+1].text)] = toks[i:end]
+			i = end - 1
+		}
+	}
+}
+
 // block runs a bare { … } block, which PHP executes unconditionally.
 func (r *runner) block() {
 	r.p.advance()
@@ -156,6 +178,7 @@ func (r *runner) exec(n node) {
 		}
 		inner = sn.x
 	}
+	r.markUserCalls(n)
 	if c, ok := inner.(*callNode); ok {
 		name := lowerASCII(strings.TrimPrefix(c.name, `\`))
 		if ignoredCalls[name] {
@@ -163,7 +186,9 @@ func (r *runner) exec(n node) {
 		}
 		if !knownFuncs[name] {
 			reason := fmt.Sprintf("line %d: passed to %s(), which is not evaluated and may modify it", c.line, c.name)
-			s.warnf(c.line, "call to %s() skipped (not evaluated)", c.name)
+			if _, declared := s.userFuncs[name]; !declared {
+				s.warnf(c.line, "call to %s() skipped (not evaluated)", c.name)
+			}
 			if byRefCalls[name] {
 				for _, a := range c.args {
 					r.unresolvePlace(a, reason)
@@ -309,7 +334,7 @@ func (r *runner) constStmt() {
 			r.s.constUnres[it.name] = err.Error()
 			continue
 		}
-		r.s.consts[it.name] = copyValue(v)
+		r.s.consts[it.name] = v
 		delete(r.s.constUnres, it.name)
 	}
 }
@@ -330,7 +355,8 @@ func (r *runner) skipWithWarning(start int, err error) {
 	line := r.p.toks[start].line
 	msg := strings.TrimPrefix(err.Error(), fmt.Sprintf("line %d: ", line))
 	r.s.warnf(line, "statement skipped: %s", msg)
-	r.markSkipped(r.p.toks[start:end], fmt.Sprintf("line %d: statement not understood (%s)", line, msg), "")
+	reason := fmt.Sprintf("line %d: statement not understood (%s)", line, msg)
+	r.markSkipped(r.p.toks[start:end], func(int) string { return reason })
 }
 
 // skipControl skips a control structure (if/else chain, loop, function,
@@ -342,10 +368,19 @@ func (r *runner) skipControl(word string) {
 	first := r.p.toks[start].line
 	last := r.p.toks[end-1].line
 	what := word + " block"
-	if word == "function" || word == "class" || word == "interface" || word == "trait" || word == "enum" {
-		what = word + " declaration"
+	switch word {
+	case "function":
+		// A declaration runs nothing; calls to it are handled by markUserCalls.
+		if nameTok := r.p.toks[start+1]; nameTok.kind == tName {
+			r.s.warnf(first, "function %s() declared (lines %d-%d); calls to it are not evaluated", nameTok.text, first, last)
+			return
+		}
+	case "class", "interface", "trait", "enum", "abstract", "final", "readonly":
+		what = "class declaration"
 	}
-	names := r.markSkipped(r.p.toks[start:end], "", fmt.Sprintf("inside the %s at line %d, which the reader does not evaluate", what, first))
+	names := r.markSkipped(r.p.toks[start:end], func(line int) string {
+		return fmt.Sprintf("line %d: assigned inside the %s at line %d, which the reader does not evaluate", line, what, first)
+	})
 	msg := fmt.Sprintf("%s (lines %d-%d) skipped: control structures are not evaluated", what, first, last)
 	if len(names) > 0 {
 		msg += "; unresolved because assigned inside: " + strings.Join(names, ", ")
@@ -353,17 +388,11 @@ func (r *runner) skipControl(word string) {
 	r.s.warnf(first, "%s", msg)
 }
 
-// markSkipped makes everything the skipped tokens may assign unresolved
-// and returns the names for the warning. Exactly one of reason (used as
-// is) and where (prefixed with each assignment's line) is set.
-func (r *runner) markSkipped(toks []token, reason, where string) []string {
+// markSkipped makes everything the skipped tokens may assign unresolved,
+// with why(line of the assignment) as the reason, and returns the names
+// for the warning.
+func (r *runner) markSkipped(toks []token, why func(line int) string) []string {
 	s := r.s
-	why := func(line int) string {
-		if reason != "" {
-			return reason
-		}
-		return fmt.Sprintf("line %d: assigned %s", line, where)
-	}
 	a := scanAssigned(toks)
 	var names []string
 	seen := map[string]bool{}
@@ -394,10 +423,32 @@ func (r *runner) markSkipped(toks []token, reason, where string) []string {
 		}
 	}
 	if a.dynamic >= 0 {
-		s.warnf(a.dynamic, "a $CFG property with a computed name is assigned in skipped code; it is not listed as unresolved")
+		s.warnf(a.dynamic, "a $CFG property with a computed name is assigned in code that is not evaluated; it cannot be listed as unresolved")
 	}
 	sort.Strings(names)
 	return names
+}
+
+// markUserCalls handles calls to functions the file itself declares: they
+// are not evaluated, so whatever their bodies assign becomes unresolved.
+func (r *runner) markUserCalls(n node) {
+	walk(n, func(m node) {
+		c, ok := m.(*callNode)
+		if !ok {
+			return
+		}
+		name := lowerASCII(strings.TrimPrefix(c.name, `\`))
+		body, ok := r.s.userFuncs[name]
+		if !ok {
+			return
+		}
+		names := r.markSkipped(body, func(line int) string {
+			return fmt.Sprintf("line %d: assigned by %s(), called at line %d, which the reader does not evaluate", line, c.name, c.line)
+		})
+		if len(names) > 0 {
+			r.s.warnf(c.line, "call to %s() not evaluated; unresolved because it assigns them: %s", c.name, strings.Join(names, ", "))
+		}
+	})
 }
 
 // skipSimple returns the index just after the statement starting at i:

@@ -1,6 +1,8 @@
 package phpconfig
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 )
 
@@ -14,7 +16,8 @@ type Entry struct {
 }
 
 // Array is an ordered PHP array. Keys are int64 or string, normalised as
-// PHP does, and entries keep their insertion order.
+// PHP does, and entries keep their insertion order. Arrays returned by the
+// reader may share nested arrays with each other: treat them as read-only.
 type Array struct {
 	entries []Entry
 	index   map[any]int // normalised key → position in entries
@@ -36,7 +39,7 @@ func (a *Array) Len() int {
 }
 
 // Entries returns the entries in order. The slice is a copy; nested arrays
-// are shared, so callers must not modify them.
+// are shared and must not be modified.
 func (a *Array) Entries() []Entry {
 	if a == nil {
 		return nil
@@ -125,28 +128,17 @@ func (a *Array) Delete(key any) {
 	}
 }
 
-// clone copies the array deeply: PHP arrays are values, so a stored array
-// must never share storage with another one.
+// clone copies one level of the array. The reader never modifies an
+// array once it is stored anywhere: a write copies the path down to the
+// changed element (copy-on-write), which gives PHP's value semantics
+// while nested arrays stay shared, as they are in PHP.
 func (a *Array) clone() *Array {
-	c := &Array{
-		entries:  make([]Entry, len(a.entries)),
-		index:    make(map[any]int, len(a.entries)),
+	return &Array{
+		entries:  slices.Clone(a.entries),
+		index:    maps.Clone(a.index),
 		nextFree: a.nextFree,
 		hasNext:  a.hasNext,
 	}
-	for i, e := range a.entries {
-		c.entries[i] = Entry{Key: e.Key, Value: copyValue(e.Value)}
-		c.index[e.Key] = i
-	}
-	return c
-}
-
-// copyValue gives value semantics to arrays and passes scalars through.
-func copyValue(v Value) Value {
-	if a, ok := v.(*Array); ok {
-		return a.clone()
-	}
-	return v
 }
 
 // NormalizeKey turns a Go value into a PHP array key (int64 or string):
