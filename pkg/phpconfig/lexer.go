@@ -474,3 +474,37 @@ func (l *lexer) singleQuoted() (token, error) {
 	l.advanceTo(i + 1)
 	return token{kind: tStr, text: b.String(), line: line}, nil
 }
+
+// checkBrackets verifies that (), [] and {} pair up across the file: a
+// file where they do not is broken beyond recovery.
+func checkBrackets(toks []token) error {
+	type open struct {
+		text string
+		line int
+	}
+	var stack []open
+	closer := map[string]string{"(": ")", "[": "]", "{": "}", "#[": "]"}
+	for _, t := range toks {
+		if t.kind != tOp {
+			continue
+		}
+		switch t.text {
+		case "(", "[", "{", "#[":
+			stack = append(stack, open{t.text, t.line})
+		case ")", "]", "}":
+			if len(stack) == 0 {
+				return &SyntaxError{Line: t.line, Msg: fmt.Sprintf("unbalanced brackets: %q with nothing open", t.text)}
+			}
+			top := stack[len(stack)-1]
+			if closer[top.text] != t.text {
+				return &SyntaxError{Line: t.line, Msg: fmt.Sprintf("unbalanced brackets: %q opened on line %d is closed by %q", top.text, top.line, t.text)}
+			}
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if len(stack) > 0 {
+		top := stack[len(stack)-1]
+		return &SyntaxError{Line: top.line, Msg: fmt.Sprintf("unbalanced brackets: %q is never closed", top.text)}
+	}
+	return nil
+}

@@ -116,7 +116,7 @@ var snippets = []snippet{
 	{name: "getenv unset", src: `$CFG->v = getenv('PHPCONFIG_TEST_NOT_SET');`, want: false},
 	{name: "putenv", src: `putenv('PHPCONFIG_TEST_FOO=bar'); $CFG->v = getenv('PHPCONFIG_TEST_FOO');`, want: "bar"},
 	{name: "magic line", src: "\n\n$CFG->v = __LINE__;", want: 5},
-	{name: "magic dir", src: `$CFG->v = __DIR__ . '|' . basename_is_not_needed_here;`, unres: "undefined constant basename_is_not_needed_here", noPHP: true},
+	{name: "magic dir", src: `$CFG->v = [__DIR__ . '/x', __FILE__, dirname(__DIR__), __dir__];`, want: list("/site/moodle/x", "/site/moodle/config.php", "/site", "/site/moodle")},
 	{name: "namespaced stdClass", src: `$CFG->w = 1; $CFG = new \stdClass; $CFG->v = isset($CFG->w);`, want: false},
 	{name: "dynamic names", src: `$CFG->{'v'} = 'dyn'; $n = 'w'; $CFG->$n = 'dyn2'; $CFG->v .= $CFG->w;`, want: "dyndyn2"},
 	{name: "ignored calls", src: `@error_reporting(E_ALL); @ini_set('display_errors', '1'); ini_set('memory_limit', '1G'); date_default_timezone_set('UTC'); $CFG->v = 1;`, want: 1},
@@ -228,5 +228,18 @@ func TestSharedArraysStayCheap(t *testing.T) {
 	}
 	if _, isArr := other.(*Array); !isArr {
 		t.Errorf("writing v[0][0][0] changed the shared v[1][0][0] to %s", show(other))
+	}
+}
+
+func TestNoPathLeavesDirUnresolved(t *testing.T) {
+	f, err := Parse([]byte("<?php\n$CFG->dirroot = __DIR__;\n$CFG->ok = 1;\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if why := f.Unresolved["dirroot"]; !strings.Contains(why, "line 2: __DIR__ is unknown") {
+		t.Errorf("dirroot unresolved because %q", why)
+	}
+	if f.Values["ok"] != int64(1) {
+		t.Errorf("ok = %v", f.Values["ok"])
 	}
 }
