@@ -16,6 +16,9 @@
 //
 // The reader never executes anything: require/include are recorded in
 // File.Includes but not followed, control structures (if, foreach, …) are
-// skipped, and only a handful of side-effect-free functions are evaluated.
+// skipped, and only a handful of functions are evaluated (dirname, getenv,
+// define, defined, constant, putenv into the reader's own copy of the
+// environment, intval and the like); any other call makes what depends on
+// it unresolved.
 // The platform is assumed to be Unix-like (DIRECTORY_SEPARATOR is "/").
 package phpconfig
