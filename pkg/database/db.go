@@ -97,6 +97,7 @@ type Tx struct {
 	X           *sqlx.Tx
 	db          *DB
 	afterCommit []func()
+	onRollback  []func()
 }
 
 func (tx *Tx) Get(ctx context.Context, dest any, query string, args ...any) error {
@@ -132,6 +133,11 @@ func (tx *Tx) DB() *DB { return tx.db }
 // when it rolls back.
 func (tx *Tx) AfterCommit(fn func()) { tx.afterCommit = append(tx.afterCommit, fn) }
 
+// OnRollback registers fn to run if the transaction rolls back, to undo
+// work done outside the database before the commit (a session file written
+// ahead of its sessions row).
+func (tx *Tx) OnRollback(fn func()) { tx.onRollback = append(tx.onRollback, fn) }
+
 func insertID(res sql.Result, err error) (int64, error) {
 	if err != nil {
 		return 0, err
@@ -166,10 +172,16 @@ func (db *DB) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			_ = x.Rollback()
+			for _, f := range tx.onRollback {
+				f()
+			}
 			panic(p)
 		}
 		if err != nil {
 			_ = x.Rollback()
+			for _, f := range tx.onRollback {
+				f()
+			}
 		}
 	}()
 	if err = fn(tx); err != nil {

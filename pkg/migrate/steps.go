@@ -21,6 +21,9 @@ var steps = []Step{
 	indexStep(4, "0003_local_ltiprovider_user_tool_index.sql", "local_ltiprovider_user", "@PREFIX@loclti_user_tooluse_ix"),
 	indexStep(5, "0004_local_ltiprovider_course_index.sql", "local_ltiprovider", "@PREFIX@loclti_cou_ix"),
 	indexStep(6, "0005_local_ltiprovider_context_index.sql", "local_ltiprovider", "@PREFIX@loclti_con_ix"),
+	fileStep(7, "0006_local_ltiprovider_nonce.sql"),
+	fileStep(8, "0007_local_ltiprovider_outcome.sql"),
+	fileStep(9, "0008_local_ltiprovider_launch.sql"),
 }
 
 // fileStep runs one CREATE TABLE IF NOT EXISTS file.
