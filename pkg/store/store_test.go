@@ -80,7 +80,7 @@ func TestOutcomePerLinkNeverErasedByEmpty(t *testing.T) {
 	}
 	save("link-1", "https://lms/outcomes", "src-1")
 	save("link-2", "https://lms/outcomes", "src-2")
-	save("link-1", "", "")                               // an instructor launch of link 1
+	save("link-1", "", "")                              // an instructor launch of link 1
 	save("link-1", "https://lms/outcomes", "src-1-new") // a new attempt
 	rows, _ := store.OutcomesOfUser(ctx, db, 1, 3)
 	if len(rows) != 2 || rows[0].SourcedID != "src-1-new" || rows[1].SourcedID != "src-2" {
