@@ -43,10 +43,10 @@ func TestResetRestoresTemplateState(t *testing.T) {
 		d := New(t)
 		first = d.Name
 		before = d.Snapshot(t)
-		userAI = before.state.tables["mdl_user"].autoInc.Int64
-		logAI = before.state.tables["mdl_config_log"].autoInc.Int64
+		userAI = before.state.tables[d.Prefix+"user"].autoInc.Int64
+		logAI = before.state.tables[d.Prefix+"config_log"].autoInc.Int64
 		if userAI != 5 || logAI != 1904 {
-			t.Fatalf("fresh copy: AUTO_INCREMENT of mdl_user %d, mdl_config_log %d; want 5, 1904 as in the fixture", userAI, logAI)
+			t.Fatalf("fresh copy: AUTO_INCREMENT of user %d, config_log %d; want 5, 1904 as in the fixture", userAI, logAI)
 		}
 		touchTables(t, d)
 		d.Exec(t, "DELETE FROM {user} WHERE username = 'student1'")
@@ -70,11 +70,11 @@ func TestResetRestoresTemplateState(t *testing.T) {
 		// New rows get the ids they would get in a fresh copy.
 		res := d.Exec(t, "INSERT INTO {user} (username) VALUES ('again')")
 		if id, _ := res.LastInsertId(); id != userAI {
-			t.Errorf("next mdl_user id %d, want %d", id, userAI)
+			t.Errorf("next user id %d, want %d", id, userAI)
 		}
 		res = d.Exec(t, "INSERT INTO {config_log} (userid, timemodified, name) VALUES (1, 0, 'x')")
 		if id, _ := res.LastInsertId(); id != logAI {
-			t.Errorf("next mdl_config_log id %d, want %d", id, logAI)
+			t.Errorf("next config_log id %d, want %d", id, logAI)
 		}
 	})
 }
@@ -112,7 +112,7 @@ func TestPrefix(t *testing.T) {
 	if rows := d.Rows(t, "SELECT value FROM {config} WHERE name = 'version'"); rows[0]["value"] != "2024100706" {
 		t.Errorf("version %v", rows)
 	}
-	if def := New(t); d.tpl.name == def.tpl.name {
+	if def := New(t, WithPrefix("mdl_")); d.tpl.name == def.tpl.name {
 		t.Errorf("prefixes m45_ and mdl_ share template %s", d.tpl.name)
 	}
 }
@@ -197,7 +197,7 @@ func TestExtraTableDropsDatabase(t *testing.T) {
 	if f.Failed() {
 		t.Fatal(f.text())
 	}
-	if !strings.Contains(f.text(), "dropped, not reused: table mdl_scratch was added") {
+	if !strings.Contains(f.text(), "dropped, not reused: table "+defaultPrefix(t)+"scratch was added") {
 		t.Errorf("log: %s", f.text())
 	}
 	d := New(t)
@@ -219,7 +219,7 @@ func TestAlteredTableDropsDatabase(t *testing.T) {
 		d.Exec(tb, "ALTER TABLE {user} ADD INDEX ltip_test_ix (city)")
 	})
 	f.finish()
-	if !strings.Contains(f.text(), "definition of mdl_user changed") {
+	if !strings.Contains(f.text(), "definition of "+defaultPrefix(t)+"user changed") {
 		t.Errorf("log: %s", f.text())
 	}
 	s, _ := getServer()
@@ -258,7 +258,7 @@ func TestFailedTestKeepsDatabase(t *testing.T) {
 	// Still as the test left it.
 	d := New(t)
 	var users int
-	d.SQL.Get(&users, "SELECT COUNT(*) FROM "+qualified(name, "mdl_user"))
+	d.SQL.Get(&users, "SELECT COUNT(*) FROM "+qualified(name, d.Prefix+"user"))
 	if users != 0 {
 		t.Errorf("kept database was changed: %d users", users)
 	}
@@ -304,10 +304,10 @@ func TestParallelTestsGetDistinctDatabases(t *testing.T) {
 func TestSnapshotDetectsChanges(t *testing.T) {
 	d := New(t)
 	for _, c := range []struct{ name, query, table string }{
-		{"insert", "INSERT INTO {user} (username) VALUES ('new')", "mdl_user (rows, AUTO_INCREMENT 5 → 6)"},
-		{"update", "UPDATE {config} SET value = 'x' WHERE name = 'version'", "mdl_config (rows)"},
-		{"delete", "DELETE FROM {role} WHERE shortname = 'guest'", "mdl_role (rows)"},
-		{"insert rolled back", "", "mdl_course (AUTO_INCREMENT"},
+		{"insert", "INSERT INTO {user} (username) VALUES ('new')", "user (rows, AUTO_INCREMENT 5 → 6)"},
+		{"update", "UPDATE {config} SET value = 'x' WHERE name = 'version'", "config (rows)"},
+		{"delete", "DELETE FROM {role} WHERE shortname = 'guest'", "role (rows)"},
+		{"insert rolled back", "", "course (AUTO_INCREMENT"},
 		{"nothing", "SELECT 1", ""},
 	} {
 		before := d.Snapshot(t)
@@ -326,7 +326,7 @@ func TestSnapshotDetectsChanges(t *testing.T) {
 			t.Errorf("%s: reported a change: %s", c.name, f.text())
 		case c.table != "" && !f.Failed():
 			t.Errorf("%s: change not detected", c.name)
-		case c.table != "" && !strings.Contains(f.text(), c.table):
+		case c.table != "" && !strings.Contains(f.text(), d.Prefix+c.table):
 			t.Errorf("%s: message %q does not name %s", c.name, f.text(), c.table)
 		}
 	}
@@ -345,4 +345,13 @@ func hasSchema(s *server, name string) (bool, error) {
 	var n int
 	err := s.admin.QueryRow("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", name).Scan(&n)
 	return n > 0, err
+}
+
+// defaultPrefix is the prefix New uses without WithPrefix.
+func defaultPrefix(t testing.TB) string {
+	o, err := buildOptions(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.prefix
 }

@@ -31,7 +31,8 @@ func TestTimings(t *testing.T) {
 	}
 	nothing := func(testing.TB, *DB) {}
 
-	had := templateExists(t, templateName(options{prefix: "mdl_"}))
+	def, _ := buildOptions(nil)
+	had := templateExists(t, templateName(def))
 	d, _ := cycle(nothing)
 	t.Logf("first database in a process (template existed: %v): %v", had, d.Round(time.Millisecond))
 
@@ -42,7 +43,7 @@ func TestTimings(t *testing.T) {
 	s := server0(t)
 	defer func() {
 		s.pool.drops.Wait()
-		s.admin.Exec("DROP DATABASE IF EXISTS " + quote(templateName(options{prefix: "mdl_", prepareKey: key})))
+		s.admin.Exec("DROP DATABASE IF EXISTS " + quote(templateName(options{prefix: def.prefix, prepareKey: key})))
 	}()
 
 	d, _ = cycle(func(tb testing.TB, _ *DB) {
