@@ -30,7 +30,7 @@
 // into a test database when it has no free one (about 1.3 s), and after each
 // test resets that database to the template by copying back only the tables
 // whose checksum or AUTO_INCREMENT changed (tens of milliseconds); see
-// server.reset for why that equals a fresh copy. A test that adds, drops or
+// reset (reset.go) for why that equals a fresh copy. A test that adds, drops or
 // alters a table gets its database dropped instead.
 //
 // A failed test's database is kept (its name is logged) until the process
