@@ -1,0 +1,8 @@
+//go:build !linux
+
+package testdb
+
+import "os/exec"
+
+// setDeathSignal does nothing here: only Linux can tie a child's life to ours.
+func setDeathSignal(cmd *exec.Cmd) {}
