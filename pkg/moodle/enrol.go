@@ -121,7 +121,7 @@ type Enrolment struct {
 // EnrolUser writes what enrol_plugin::enrol_user() writes for a new
 // enrolment: the user_enrolments row (active, modifierid of the actor),
 // the user_enrolment_created event, and then role_assign() of the role in
-// the course context (component ”, itemid 0, as the manual plugin does).
+// the course context (component "" and itemid 0, as the manual plugin does).
 // The caller has checked that the user has no enrolment in the instance;
 // the unique key (enrolid, userid) refuses a second one.
 func EnrolUser(ctx context.Context, q database.Querier, a Actor, site *Site, e Enrolment) (*UserEnrolment, error) {

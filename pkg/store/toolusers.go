@@ -62,7 +62,7 @@ type ToolUserLaunch struct {
 // lastsync 0, lastaccess), lastaccess on every later one. Unlike the plugin
 // it never blanks a good sourcedid or service URL with an empty one (a later
 // instructor launch, another link), refreshes the memberships URL when the
-// consumer sends a new one, and stores no secret: consumersecret is ” and
+// consumer sends a new one, and stores no secret: consumersecret is "" and
 // grade sync signs with the tool's current secret.
 //
 // Callers must hold the user's row lock (a launch does), so that two
