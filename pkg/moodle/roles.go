@@ -18,7 +18,7 @@ func RoleExists(ctx context.Context, q database.Querier, id int64) (bool, error)
 	return n > 0, nil
 }
 
-// RoleAssignment is one role_assign() call, always with component ” and
+// RoleAssignment is one role_assign() call, always with an empty component and
 // itemid 0 (a manual assignment).
 type RoleAssignment struct {
 	RoleID  int64
