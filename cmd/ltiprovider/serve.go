@@ -8,12 +8,14 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"time"
 
 	"github.com/gorilla/mux"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/launch"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/migrate"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/version"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/web"
@@ -76,6 +78,24 @@ func newServer(cfg *config.Config, log *slog.Logger, db *database.DB) *http.Serv
 // mountRoutes is the one place that lists what the service serves.
 func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *database.DB) {
 	r.Handle("/healthz", web.Health(db, log)).Methods(http.MethodGet, http.MethodHead)
+	launch.New(launch.Config{
+		DB: db, WWWRoot: cfg.Moodle.WWWRoot, TimestampWindow: cfg.TimestampWindow, Log: log,
+		Forced: cfg.Forced, DataRoot: cfg.Moodle.DataRoot, CacheDir: moodleCacheDir(cfg),
+		// Sessions: the Moodle session handoff (issue 4, pkg/session) is
+		// wired here; until it is, tool.php answers 503 with a clear
+		// message instead of provisioning users it cannot log in.
+	}).Routes(r)
+}
+
+// moodleCacheDir is $CFG->cachedir: config.php's, else $CFG->dataroot/cache.
+func moodleCacheDir(cfg *config.Config) string {
+	if dir, ok := cfg.Forced("cachedir"); ok && dir != "" {
+		return dir
+	}
+	if cfg.Moodle.DataRoot == "" {
+		return ""
+	}
+	return filepath.Join(cfg.Moodle.DataRoot, "cache")
 }
 
 // serveUntilDone serves until ctx ends (SIGTERM, SIGINT), then lets

@@ -3,30 +3,38 @@ package lti11
 import (
 	"errors"
 	"net/url"
-	"strings"
 )
 
-// MaxReturnURLLen bounds a launch_presentation_return_url the service will
-// redirect to or store.
-const MaxReturnURLLen = 2048
+// MaxURLLen bounds a URL from a launch (return URL, service URLs) that the
+// service will redirect to or store.
+const MaxURLLen = 2048
 
-// ErrReturnURL: the return URL is not an absolute http(s) URL.
-var ErrReturnURL = errors.New("lti11: launch_presentation_return_url is not an absolute http(s) URL")
+// ErrURL: a URL from a launch is not an absolute http(s) URL.
+var ErrURL = errors.New("lti11: not an absolute http(s) URL")
 
-// ValidReturnURL checks a launch_presentation_return_url: absolute, http
-// or https, a host, no user name or password, no control characters, not
-// too long. Only a launch whose signature verified may be sent back there:
-// before that the URL is the attacker's.
-func ValidReturnURL(raw string) (*url.URL, error) {
-	if raw == "" || len(raw) > MaxReturnURLLen || strings.ContainsAny(raw, "\x00\r\n\t\\") {
-		return nil, ErrReturnURL
+// ValidURL checks a URL taken from a launch: absolute, http or https, a
+// host, no user name or password, no spaces, control characters or
+// backslashes, not too long.
+func ValidURL(raw string) (*url.URL, error) {
+	if raw == "" || len(raw) > MaxURLLen {
+		return nil, ErrURL
+	}
+	for i := 0; i < len(raw); i++ {
+		if c := raw[i]; c <= ' ' || c == 0x7f || c == '\\' {
+			return nil, ErrURL
+		}
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Opaque != "" {
-		return nil, ErrReturnURL
+		return nil, ErrURL
 	}
 	return u, nil
 }
+
+// ValidReturnURL checks a launch_presentation_return_url (ValidURL). Only
+// a launch whose signature verified may be sent back there: before that
+// the URL is the attacker's.
+func ValidReturnURL(raw string) (*url.URL, error) { return ValidURL(raw) }
 
 // ErrorReturnURL is the consumer's return URL with lti_errormsg set to msg
 // (the LTI 1.1 way to report a failed launch to the consumer), keeping the
