@@ -92,7 +92,8 @@ func New(c Config) *Handler {
 	return &Handler{
 		db: c.DB, wwwroot: strings.TrimRight(c.WWWRoot, "/"), window: c.TimestampWindow, sessions: c.Sessions,
 		log: log, now: now, dataRoot: c.DataRoot, appCache: moodle.NewFileAppCache(c.CacheDir), ttl: ttl,
-		site: &moodle.SiteCache{DB: c.DB, Forced: c.Forced, TTL: ttl, Now: now},
+		// The caches age by the wall clock, whatever clock launches use.
+		site: &moodle.SiteCache{DB: c.DB, Forced: c.Forced, TTL: ttl},
 	}
 }
 
@@ -217,7 +218,7 @@ func (h *Handler) siteState(ctx context.Context) (*moodle.Site, *siteConf, error
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.conf != nil && h.now().Sub(h.confTime) < h.ttl {
+	if h.conf != nil && time.Since(h.confTime) < h.ttl {
 		return site, h.conf, nil
 	}
 	st, err := settings.Load(ctx, h.db)
@@ -228,7 +229,7 @@ func (h *Handler) siteState(ctx context.Context) (*moodle.Site, *siteConf, error
 	if err != nil {
 		return nil, nil, err
 	}
-	h.conf, h.confTime = &siteConf{settings: st, logs: logs}, h.now()
+	h.conf, h.confTime = &siteConf{settings: st, logs: logs}, time.Now()
 	return site, h.conf, nil
 }
 

@@ -47,20 +47,32 @@ func AddToGroup(ctx context.Context, q database.Querier, env Env, course moodle.
 	courseID := course.InstanceID
 	g, err := moodle.GroupByIDNumber(ctx, q, courseID, idnumber)
 	if errors.Is(err, database.ErrNotFound) {
-		enrolled, err := moodle.IsEnrolled(ctx, q, courseID, userID)
-		if err != nil || !enrolled {
-			return false, err // no group is made for nobody
-		}
-		if err := moodle.LockCourse(ctx, q, courseID); err != nil {
+		g, err = createGroup(ctx, q, env, course, userID, idnumber)
+		if g == nil || err != nil {
 			return false, err
-		}
-		g, err = moodle.GroupByIDNumber(ctx, q, courseID, idnumber)
-		if errors.Is(err, database.ErrNotFound) {
-			g, err = moodle.CreateGroup(ctx, q, env.Actor, course, cut(idnumber, moodle.MaxGroupNameLen), idnumber)
 		}
 	}
 	if err != nil {
 		return false, err
 	}
 	return moodle.AddGroupMember(ctx, q, env.Actor, g, course, userID)
+}
+
+// createGroup makes the group for a user who is enrolled (no group is made
+// for nobody), under the course row lock; nil when the user is not
+// enrolled.
+func createGroup(ctx context.Context, q database.Querier, env Env, course moodle.Context, userID int64, idnumber string) (*moodle.Group, error) {
+	courseID := course.InstanceID
+	enrolled, err := moodle.IsEnrolled(ctx, q, courseID, userID)
+	if err != nil || !enrolled {
+		return nil, err
+	}
+	if err := moodle.LockCourse(ctx, q, courseID); err != nil {
+		return nil, err
+	}
+	g, err := moodle.GroupByIDNumber(ctx, q, courseID, idnumber)
+	if errors.Is(err, database.ErrNotFound) {
+		return moodle.CreateGroup(ctx, q, env.Actor, course, cut(idnumber, moodle.MaxGroupNameLen), idnumber)
+	}
+	return g, err
 }
