@@ -3,6 +3,7 @@ package launch
 import (
 	"context"
 	"crypto/md5"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -325,3 +326,5 @@ func concurrently(t testing.TB, e *env, query string, forms []url.Values) []stri
 	wg.Wait()
 	return out
 }
+
+func encodeB64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
