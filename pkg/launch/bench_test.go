@@ -160,4 +160,3 @@ func measure(b *testing.B, op func(i int) error) {
 	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
 	b.ReportMetric(0, "ns/op") // wall time per launch is meaningless with 8 at once
 }
-
