@@ -14,11 +14,10 @@ import (
 // goes back to its consumer with lti_errormsg; anything else gets a small
 // escaped page. Neither ever carries a signature or a base string.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, f *failure, returnURL string) {
-	level := "launch refused"
 	if f.status >= 500 {
 		h.log.ErrorContext(r.Context(), "launch failed", "status", f.status, "err", f.cause)
 	} else {
-		h.log.InfoContext(r.Context(), level, "status", f.status, "reason", f.msg, "err", f.cause)
+		h.log.InfoContext(r.Context(), "launch refused", "status", f.status, "reason", f.msg, "err", f.cause)
 	}
 	if f.authentic && returnURL != "" {
 		msg := f.msg
