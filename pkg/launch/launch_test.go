@@ -416,3 +416,25 @@ func TestRealMoodleLaunches(t *testing.T) {
 		e.wantPage(e.post("?id=1", f), http.StatusUnauthorized, "already used")
 	}
 }
+
+// The launch's custom_* switches turn the tool's layout settings on (never
+// off), and custom_custom_css replaces the tool's CSS.
+func TestLayoutOverrides(t *testing.T) {
+	e := newEnv(t)
+	tool := e.courseTool(func(t *store.Tool) { t.ForceNavigation, t.HidePageFooter, t.CustomCSS = false, true, "a{}" })
+	e.wantRedirect(e.launch(tool, launchForm("1", "custom_hide_page_header", "1", "custom_hide_left_blocks", "yes",
+		"custom_force_navigation", "0", "custom_hide_page_footer", "0", "custom_custom_css", "b{}")), "/course/view.php?id=3")
+	l, err := store.GetLaunch(context.Background(), e.db, mustInt(e.userID("consumer-A", "1")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := store.Layout{HidePageHeader: true, HideLeftBlocks: true, HidePageFooter: true, CustomCSS: "b{}", ContextID: 13, CourseID: 3}
+	if l.Layout != want {
+		t.Errorf("layout %+v, want %+v", l.Layout, want)
+	}
+	e.wantRedirect(e.launch(tool, launchForm("1")), "/course/view.php?id=3")
+	l, _ = store.GetLaunch(context.Background(), e.db, l.UserID)
+	if l.Layout.HidePageHeader || !l.Layout.HidePageFooter || l.Layout.CustomCSS != "a{}" {
+		t.Errorf("the next launch's layout %+v", l.Layout)
+	}
+}

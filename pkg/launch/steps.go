@@ -244,13 +244,14 @@ func recordOutcome(ctx context.Context, tx *database.Tx, s *state) error {
 
 // saveLayout records the tool and layout of the user's latest launch: the
 // tool's settings, switched on by the launch's custom_* parameters (which
-// can only switch things on), and custom_custom_css in place of the tool's
+// can only switch things on; a value switches on when PHP would call it
+// true: not empty, not "0"), and custom_custom_css in place of the tool's
 // CSS.
 func saveLayout(ctx context.Context, tx *database.Tx, s *state) error {
 	t, m := s.tool, s.msg
-	on := func(name string) bool { return m.Get(name) != "" }
+	on := func(name string) bool { v := m.Get(name); return v != "" && v != "0" }
 	css := t.CustomCSS
-	if v := m.Get("custom_custom_css"); v != "" {
+	if v := m.Get("custom_custom_css"); v != "" && v != "0" {
 		css = v
 	}
 	layout := store.Layout{
