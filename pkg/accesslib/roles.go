@@ -56,6 +56,16 @@ func (c Checker) AssignableRoles(ctx context.Context, userID int64, cx moodle.Co
 	if err != nil || !ok {
 		return nil, err
 	}
+	return c.assignable(ctx, userID, cx, c.IsSiteAdmin(userID))
+}
+
+// RolesAssignableAt is what a site administrator may assign at cx: every
+// role allowed at the context's level. The command line uses it.
+func (c Checker) RolesAssignableAt(ctx context.Context, cx moodle.Context) ([]Role, error) {
+	return c.assignable(ctx, 0, cx, true)
+}
+
+func (c Checker) assignable(ctx context.Context, userID int64, cx moodle.Context, all bool) ([]Role, error) {
 	courseCtxID := int64(0)
 	if cx.Level == moodle.ContextCourse {
 		courseCtxID = cx.ID
@@ -67,14 +77,14 @@ func (c Checker) AssignableRoles(ctx context.Context, userID int64, cx moodle.Co
 		JOIN {role_context_levels} rcl ON rcl.contextlevel = ? AND rcl.roleid = r.id
 		LEFT JOIN {role_names} rn ON rn.contextid = ? AND rn.roleid = r.id`
 	args := []any{cx.Level, courseCtxID}
-	if !c.IsSiteAdmin(userID) {
+	if !all {
 		query += ` WHERE r.id IN (SELECT raa.allowassign FROM {role_allow_assign} raa
 			JOIN {role_assignments} ra ON ra.roleid = raa.roleid
 			WHERE ra.userid = ? AND ra.contextid IN (?))`
 		args = append(args, userID, cx.ParentIDs())
 	}
 	query += " ORDER BY r.sortorder"
-	query, args, err = sqlx.In(query, args...)
+	query, args, err := sqlx.In(query, args...)
 	if err != nil {
 		return nil, err
 	}
