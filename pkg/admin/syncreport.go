@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-
 )
 
 // reportRow is one LTI user of a tool in the grade sync report.
@@ -158,4 +157,3 @@ func likePattern(s string) string {
 	s = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 	return "%" + s + "%"
 }
-

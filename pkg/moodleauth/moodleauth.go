@@ -48,6 +48,8 @@ type Identity struct {
 	User *User
 	// SID is the Moodle session id of a live session; it keys CSRF tokens.
 	SID string
+	// SessionCreated is when Moodle (or a launch) created the session.
+	SessionCreated int64
 }
 
 // LoggedIn reports whether the request comes from a logged-in user.
@@ -64,6 +66,7 @@ func (id Identity) UserID() int64 {
 // Record is what identification needs of a Moodle session record.
 type Record struct {
 	UserID       int64
+	TimeCreated  int64
 	TimeModified int64
 }
 
@@ -156,7 +159,7 @@ func (a *Authenticator) identifySID(ctx context.Context, site *moodle.Site, sid 
 	if u.Deleted || u.Suspended {
 		return Identity{State: Refused}, nil
 	}
-	return Identity{State: LoggedIn, User: &u, SID: sid}, nil
+	return Identity{State: LoggedIn, User: &u, SID: sid, SessionCreated: rec.TimeCreated}, nil
 }
 
 // TableStore reads the sessions table, where every handler but redis keeps
@@ -167,10 +170,11 @@ type TableStore struct{ DB database.Querier }
 func (s TableStore) Lookup(ctx context.Context, sid string) (Record, error) {
 	var row struct {
 		UserID       int64 `db:"userid"`
+		TimeCreated  int64 `db:"timecreated"`
 		TimeModified int64 `db:"timemodified"`
 	}
-	if err := s.DB.Get(ctx, &row, "SELECT userid, timemodified FROM {sessions} WHERE sid = ?", sid); err != nil {
+	if err := s.DB.Get(ctx, &row, "SELECT userid, timecreated, timemodified FROM {sessions} WHERE sid = ?", sid); err != nil {
 		return Record{}, err
 	}
-	return Record{UserID: row.UserID, TimeModified: row.TimeModified}, nil
+	return Record(row), nil
 }

@@ -47,11 +47,11 @@ func NewRedisStore(s config.Session) (*RedisStore, error) {
 
 // Lookup reads userid and timemodified of a session hash.
 func (s *RedisStore) Lookup(ctx context.Context, sid string) (Record, error) {
-	vals, err := s.Client.HMGet(ctx, s.Prefix+"session_"+sid, "userid", "timemodified").Result()
+	vals, err := s.Client.HMGet(ctx, s.Prefix+"session_"+sid, "userid", "timemodified", "timecreated").Result()
 	if err != nil {
 		return Record{}, fmt.Errorf("redis: %w", err)
 	}
-	if len(vals) != 2 || vals[0] == nil {
+	if len(vals) != 3 || vals[0] == nil {
 		return Record{}, ErrNoSession
 	}
 	userID, err := phpInt(vals[0])
@@ -62,7 +62,11 @@ func (s *RedisStore) Lookup(ctx context.Context, sid string) (Record, error) {
 	if err != nil {
 		return Record{}, fmt.Errorf("redis session timemodified: %w", err)
 	}
-	return Record{UserID: userID, TimeModified: modified}, nil
+	created, err := phpInt(vals[2])
+	if err != nil {
+		return Record{}, fmt.Errorf("redis session timecreated: %w", err)
+	}
+	return Record{UserID: userID, TimeCreated: created, TimeModified: modified}, nil
 }
 
 // phpInt reads a whole number serialised by PHP: i:5; or s:1:"5"; (Moodle
