@@ -6,6 +6,7 @@ import (
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/doctor"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/layout"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/migrate"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/version"
@@ -68,7 +69,7 @@ func cmdDoctor(ctx context.Context, c *cli) error {
 		defer env.DB.Close()
 		env.Site, _ = moodle.LoadSite(ctx, env.DB, cfg.Forced)
 	}
-	if failed := doctor.Report(ctx, env, doctor.Standard(), c.stdout); failed > 0 {
+	if failed := doctor.Report(ctx, env, append(doctor.Standard(), layout.DoctorCheck()), c.stdout); failed > 0 {
 		return exitError{1}
 	}
 	return nil
