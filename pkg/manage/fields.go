@@ -59,7 +59,7 @@ var ProfileUpdates = []Option{{"0", "Never"}, {"1", "Always"}}
 
 // Fields lists the editable settings in the order of the plugin's form.
 var Fields = []Field{
-	{Name: "contextid", Kind: ContextChoice, Label: "Tool to be provided", Help: "the course, or one of its activities (context id; the CLI also takes --activity)"},
+	{Name: "contextid", Kind: ContextChoice, Label: "Tool to be provided", Help: "the whole course, or one of its activities"},
 	{Name: "forcenavigation", Kind: Bool, Label: "Force course or activity navigation", Help: "keep LTI users inside the course or activity"},
 	{Name: "enrolperiod", Kind: Duration, Label: "Enrolment duration", Help: "length of enrolments from the day of the launch; 0 for unlimited"},
 	{Name: "enrolstartdate", Kind: Date, Label: "Start date", Help: "no new enrolments before this day (YYYY-MM-DD, empty for none)"},
