@@ -48,6 +48,7 @@ func commands() []command {
 		{"doctor", "check that Moodle and the service are set up to work together", cmdDoctor},
 		{"config", "print the effective configuration (secrets redacted)", cmdConfig},
 		{"config-reference", "print the configuration reference in Markdown (docs/configuration.md)", cmdConfigReference},
+		{"demo", "run the service on a throwaway demo Moodle site (the embedded fixture)", cmdDemo},
 		{"version", "print the version", cmdVersion},
 	}
 }
