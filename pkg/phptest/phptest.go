@@ -33,12 +33,14 @@ func Require(t testing.TB) string {
 }
 
 // Run runs code (without the <?php tag) with stdin as its standard input
-// and returns what it printed. Any PHP warning or notice fails the test.
-func Run(t testing.TB, code string, stdin []byte) []byte {
+// and env ("NAME=value") added to the environment, and returns what it
+// printed. Any PHP warning or notice fails the test.
+func Run(t testing.TB, code string, stdin []byte, env ...string) []byte {
 	t.Helper()
 	php := Require(t)
 	cmd := exec.Command(php, "-d", "display_errors=stderr", "-d", "error_reporting=-1", "-r", code)
 	cmd.Stdin = bytes.NewReader(stdin)
+	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil || strings.TrimSpace(errb.String()) != "" {

@@ -85,7 +85,9 @@ func newRedisClient(cfg config.Session) (redis.UniversalClient, error) {
 }
 
 func (r redisStore) sessionKey(sid string) string { return r.prefix + "session_" + sid }
-func (r redisStore) userKey(userID int64) string  { return r.prefix + "user_" + strconv.FormatInt(userID, 10) }
+func (r redisStore) userKey(userID int64) string {
+	return r.prefix + "user_" + strconv.FormatInt(userID, 10)
+}
 
 // ser is phpredis's SERIALIZER_PHP applied to one value.
 func ser(v any) string {
