@@ -35,7 +35,6 @@ type env struct {
 	cfg      *config.Config
 	mgr      *session.Manager
 	sessions string // the sessions folder
-	redis    *redis.Client
 }
 
 // newEnv is a migrated fixture site with wwwroot https://moodle.example,
@@ -95,7 +94,7 @@ func (e *env) login(t *testing.T, userID int64, prev string) (*session.Handoff, 
 	err := e.db.WithTx(context.Background(), func(tx *database.Tx) error {
 		var err error
 		h, err = e.mgr.Login(context.Background(), tx, session.LoginRequest{
-			UserID: userID, Dest: "https://moodle.example/course/view.php?id=3", ClientIP: clientIP, Browser: browser(prev)})
+			UserID: userID, Dest: e.cfg.Moodle.WWWRoot + "/course/view.php?id=3", ClientIP: clientIP, Browser: browser(prev)})
 		return err
 	})
 	return h, err
@@ -112,7 +111,7 @@ func (e *env) mustLogin(t *testing.T, userID int64, prev string) *session.Handof
 
 // useRedis points the configuration at the local Redis with a key prefix
 // of the test's own; without Redis the test is skipped (failed under CI).
-func useRedis(t *testing.T, cfg *config.Config) *redis.Client {
+func useRedis(t *testing.T, cfg *config.Config) {
 	t.Helper()
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DialTimeout: time.Second})
 	if err := c.Ping(context.Background()).Err(); err != nil {
@@ -136,5 +135,12 @@ func useRedis(t *testing.T, cfg *config.Config) *redis.Client {
 		}
 		c.Close()
 	})
+}
+
+// useRedisClient is a plain client of the local Redis, for assertions.
+func useRedisClient(t *testing.T) *redis.Client {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	t.Cleanup(func() { c.Close() })
 	return c
 }
