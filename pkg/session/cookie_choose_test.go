@@ -80,7 +80,9 @@ func TestBrowserSIDIgnoresWhatPHPWouldRefuse(t *testing.T) {
 }
 
 func TestChoose(t *testing.T) {
-	site := func(dbsessions string) *moodle.Site { return moodle.NewSite(map[string]string{"dbsessions": dbsessions}) }
+	site := func(dbsessions string) *moodle.Site {
+		return moodle.NewSite(map[string]string{"dbsessions": dbsessions})
+	}
 	redisCfg := config.Session{HandlerClass: `\core\session\redis`, RedisHost: "127.0.0.1"}
 	cases := []struct {
 		name    string
