@@ -6,8 +6,10 @@ import (
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/doctor"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/logging"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/migrate"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/session"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/version"
 )
 
@@ -68,7 +70,11 @@ func cmdDoctor(ctx context.Context, c *cli) error {
 		defer env.DB.Close()
 		env.Site, _ = moodle.LoadSite(ctx, env.DB, cfg.Forced)
 	}
-	if failed := doctor.Report(ctx, env, doctor.Standard(), c.stdout); failed > 0 {
+	// The session checks read env.Site; the Manager only needs the config.
+	sessions := session.New(cfg, nil, logging.Discard())
+	defer sessions.Close()
+	checks := append(doctor.Standard(), session.DoctorChecks(sessions)...)
+	if failed := doctor.Report(ctx, env, checks, c.stdout); failed > 0 {
 		return exitError{1}
 	}
 	return nil

@@ -82,7 +82,10 @@ type Session struct {
 	Cookie       string // $CFG->sessioncookie (suffix of MoodleSession)
 	CookiePath   string
 	CookieDomain string
-	FileSavePath string // $CFG->session_file_save_path
+	// CookiePartitioned adds Partitioned (CHIPS) to the session cookie the
+	// service sets on https sites.
+	CookiePartitioned bool
+	FileSavePath      string // $CFG->session_file_save_path
 	// FileOwner, FileGroup and FileMode override the owner, group and mode of
 	// session files; empty means "like the sessions folder".
 	FileOwner string
