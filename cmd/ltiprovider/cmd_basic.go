@@ -68,7 +68,7 @@ func cmdDoctor(ctx context.Context, c *cli) error {
 	env := &doctor.Env{Config: cfg}
 	if env.DB, env.DBErr = c.openDB(ctx, cfg); env.DB != nil {
 		defer env.DB.Close()
-		env.Site, _ = moodle.LoadSite(ctx, env.DB, cfg.Forced)
+		env.Site, _ = moodle.LoadSite(ctx, env.DB, cfg)
 	}
 	// The session checks read env.Site; the Manager only needs the config.
 	sessions := session.New(cfg, nil, logging.Discard())

@@ -117,6 +117,15 @@ func (c *Config) Forced(name string) (string, bool) {
 	return v, ok
 }
 
+// ForcedNames lists every $CFG property config.php sets.
+func (c *Config) ForcedNames() []string {
+	names := make([]string, 0, len(c.forced))
+	for n := range c.forced {
+		names = append(names, n)
+	}
+	return names
+}
+
 // Source says where an option's value came from: "default", "config.php",
 // "file", "env LTIPROVIDER_…" or "flag --…".
 func (c *Config) Source(key string) string {

@@ -45,7 +45,7 @@ func (s *setup) run(t *testing.T) (string, map[string]string) {
 	}
 	defer db.Close()
 	env.DB = db
-	env.Site, _ = moodle.LoadSite(context.Background(), db, s.cfg.Forced)
+	env.Site, _ = moodle.LoadSite(context.Background(), db, s.cfg)
 	var buf bytes.Buffer
 	doctor.Report(context.Background(), env, doctor.Standard(), &buf)
 	failed := map[string]string{}

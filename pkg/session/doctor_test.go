@@ -17,7 +17,7 @@ import (
 // report runs the session checks and returns the report.
 func (e *env) report(t *testing.T) string {
 	t.Helper()
-	site, err := moodle.LoadSite(context.Background(), e.db, e.cfg.Forced)
+	site, err := moodle.LoadSite(context.Background(), e.db, e.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,7 +72,7 @@ func newEnvPHP(t *testing.T, cfgLines string, adjust func(*config.Config)) *env 
 		adjust(cfg)
 	}
 	e.cfg = cfg
-	e.mgr = session.New(cfg, &moodle.SiteCache{DB: db, Forced: cfg.Forced}, logging.Discard())
+	e.mgr = session.New(cfg, &moodle.SiteCache{DB: db, Forced: cfg}, logging.Discard())
 	e.mgr.Now = func() time.Time { return now }
 	t.Cleanup(func() { e.mgr.Close() })
 	return e
