@@ -37,7 +37,7 @@ func cmdLayout(ctx context.Context, c *cli) error {
 	var res *layout.Result
 	switch action {
 	case "status":
-		site, err := moodle.LoadSite(ctx, db, cfg.Forced)
+		site, err := moodle.LoadSite(ctx, db, cfg)
 		if err != nil {
 			return err
 		}

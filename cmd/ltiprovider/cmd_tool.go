@@ -118,7 +118,7 @@ func values(args []string) (map[string]string, error) {
 }
 
 func (t *toolCLI) site(ctx context.Context, q database.Querier) (*moodle.Site, error) {
-	return moodle.LoadSite(ctx, q, t.cfg.Forced)
+	return moodle.LoadSite(ctx, q, t.cfg)
 }
 
 func (t *toolCLI) add(ctx context.Context, courseRef, activity string, args []string) error {

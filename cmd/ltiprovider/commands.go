@@ -51,6 +51,7 @@ func commands() []command {
 		{"layout", "install or uninstall the layout script in Moodle's Additional HTML, or show its status", cmdLayout},
 		{"config", "print the effective configuration (secrets redacted)", cmdConfig},
 		{"config-reference", "print the configuration reference in Markdown (docs/configuration.md)", cmdConfigReference},
+		{"demo", "run the service on a throwaway demo Moodle site (the embedded fixture)", cmdDemo},
 		{"version", "print the version", cmdVersion},
 	}
 }

@@ -83,7 +83,7 @@ func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *databa
 
 	// Administration pages and the layout script know the browser by its
 	// Moodle session.
-	sites := &moodle.SiteCache{DB: db, Forced: cfg.Forced, TTL: 30 * time.Second}
+	sites := &moodle.SiteCache{DB: db, Forced: cfg, TTL: 30 * time.Second}
 	auth, err := moodleauth.New(context.Background(), cfg, db, sites)
 	if err != nil {
 		log.Error("administration pages and layout disabled: cannot read Moodle's sessions", "err", err)

@@ -8,8 +8,10 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/session"
 )
 
 // User is the Moodle user of a session.
@@ -86,8 +88,11 @@ type SiteFunc func(ctx context.Context) (*moodle.Site, error)
 type Authenticator struct {
 	DB   database.Querier
 	Site SiteFunc
-	// CookieSuffix is $CFG->sessioncookie from config.php; when empty the
-	// config table's value is used.
+	// Config, when set, names the cookie the way the session handoff does
+	// (session.CookieFor: config.php, then the config table).
+	Config *config.Config
+	// CookieSuffix is $CFG->sessioncookie from config.php when Config is
+	// nil; when empty the config table's value is used.
 	CookieSuffix string
 	// Sessions finds session records. Nil means the sessions table, which
 	// is right for the file, database and memcached handlers.
@@ -116,11 +121,16 @@ func (a *Authenticator) Identify(r *http.Request) (Identity, error) {
 	if err != nil {
 		return Identity{}, fmt.Errorf("moodleauth: %w", err)
 	}
-	cookie, err := r.Cookie(a.CookieName(site))
-	if err != nil || !validSID.MatchString(cookie.Value) {
+	var sid string
+	if a.Config != nil {
+		sid = session.CookieFor(a.Config, site).SID(r)
+	} else if cookie, err := r.Cookie(a.CookieName(site)); err == nil {
+		sid = cookie.Value
+	}
+	if !validSID.MatchString(sid) {
 		return Identity{State: Anonymous}, nil
 	}
-	return a.identifySID(ctx, site, cookie.Value)
+	return a.identifySID(ctx, site, sid)
 }
 
 func (a *Authenticator) identifySID(ctx context.Context, site *moodle.Site, sid string) (Identity, error) {

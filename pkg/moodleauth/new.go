@@ -17,7 +17,7 @@ func New(ctx context.Context, cfg *config.Config, db database.Querier, sites *mo
 	if err != nil {
 		return nil, err
 	}
-	a := &Authenticator{DB: db, Site: sites.Get, CookieSuffix: cfg.Session.Cookie}
+	a := &Authenticator{DB: db, Site: sites.Get, Config: cfg, CookieSuffix: cfg.Session.Cookie}
 	if class, _ := moodle.SessionHandler(cfg.Session.HandlerClass, site); class == moodle.HandlerRedis {
 		store, err := NewRedisStore(cfg.Session)
 		if err != nil {
