@@ -34,6 +34,8 @@ type Config struct {
 	// Sessions hands the browser over to Moodle.
 	Sessions session.Strategy
 	Log      *slog.Logger
+	// Sites is Moodle's config, cached; nil makes one from DB and Forced.
+	Sites *moodle.SiteCache
 	// Forced are the $CFG values config.php forces over the config table.
 	Forced moodle.Forced
 	// DataRoot is $CFG->dataroot when this machine shares it with Moodle
@@ -89,11 +91,15 @@ func New(c Config) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	sites := c.Sites
+	if sites == nil {
+		// The caches age by the wall clock, whatever clock launches use.
+		sites = &moodle.SiteCache{DB: c.DB, Forced: c.Forced, TTL: ttl}
+	}
 	return &Handler{
 		db: c.DB, wwwroot: strings.TrimRight(c.WWWRoot, "/"), window: c.TimestampWindow, sessions: c.Sessions,
 		log: log, now: now, dataRoot: c.DataRoot, appCache: moodle.NewFileAppCache(c.CacheDir), ttl: ttl,
-		// The caches age by the wall clock, whatever clock launches use.
-		site: &moodle.SiteCache{DB: c.DB, Forced: c.Forced, TTL: ttl},
+		site: sites,
 	}
 }
 

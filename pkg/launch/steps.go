@@ -276,6 +276,11 @@ func saveLayout(ctx context.Context, tx *database.Tx, s *state) error {
 func handOff(ctx context.Context, tx *database.Tx, s *state) error {
 	ho, err := s.h.sessions.Login(ctx, tx, session.LoginRequest{
 		UserID: s.user.ID, Dest: s.dest, ClientIP: s.env.Actor.IP, Browser: s.browser})
+	if errors.Is(err, session.ErrRefused) {
+		// A login Moodle would refuse too (an administrator through
+		// autologin, …): its message is meant for the user.
+		return &provision.Refusal{Msg: err.Error() + "."}
+	}
 	if err != nil {
 		return fmt.Errorf("session handoff (%s): %w", s.h.sessions.Name(), err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 )
@@ -78,33 +79,5 @@ func AssignRole(ctx context.Context, q database.Querier, a Actor, site *Site, ra
 // data of the user's sessions on their next request.
 func MarkUserDirty(ctx context.Context, q database.Querier, site *Site, userID, now int64) error {
 	return SetCacheFlag(ctx, q, "accesslib/dirtyusers", strconv.FormatInt(userID, 10), "1",
-		now+int64(site.SessionTimeout().Seconds()), now)
-}
-
-// SetCacheFlag does set_cache_flag(): select the flag by (name, flagtype),
-// update it unless value and expiry are unchanged, or insert it. (MySQL's
-// affected-rows count is 0 for an unchanged row, so it cannot tell a
-// missing flag; the SELECT can.)
-func SetCacheFlag(ctx context.Context, q database.Querier, flagType, name, value string, expiry, now int64) error {
-	var f struct {
-		ID           int64  `db:"id"`
-		Value        string `db:"value"`
-		Expiry       int64  `db:"expiry"`
-		TimeModified int64  `db:"timemodified"`
-	}
-	err := q.Get(ctx, &f, "SELECT id, value, expiry, timemodified FROM {cache_flags} WHERE name = ? AND flagtype = ? ORDER BY id LIMIT 1", name, flagType)
-	switch {
-	case err == nil:
-		if f.Value == value && f.Expiry == expiry && f.TimeModified == now {
-			return nil
-		}
-		_, err = q.Exec(ctx, "UPDATE {cache_flags} SET value = ?, expiry = ?, timemodified = ? WHERE id = ?", value, expiry, now, f.ID)
-	case errors.Is(err, database.ErrNotFound):
-		_, err = q.Exec(ctx, "INSERT INTO {cache_flags} (flagtype, name, value, expiry, timemodified) VALUES (?, ?, ?, ?, ?)",
-			flagType, name, value, expiry, now)
-	}
-	if err != nil {
-		return fmt.Errorf("cache flag %s %s: %w", flagType, name, err)
-	}
-	return nil
+		now+int64(site.SessionTimeout().Seconds()), time.Unix(now, 0))
 }
