@@ -218,6 +218,13 @@ func TestResolveByContextID(t *testing.T) {
 	e.tdb.Exec(t, "UPDATE {course} SET idnumber = 'consumer-A:PROV1' WHERE id = 3")
 	e.wantRedirect(byContext(), "/course/view.php?id=3")
 
+	// Course creation from a launch is not tool.php's yet: an unknown
+	// context is "no tool", even when the launch asks for a course.
+	f := launchForm("1001", "context_id", "NEW-CTX", "custom_create_context", "1")
+	e.wantPage(e.post("", e.signed(e.launchURL(""), "consumer-A", courseTool.Secret, f)), http.StatusNotFound, "No course on this site is provided")
+	if n := e.tdb.Count(t, "course", ""); n != 4 {
+		t.Errorf("%d courses", n)
+	}
 	// Two tools on the course: refused, not guessed.
 	e.courseTool(func(t *store.Tool) { t.Secret = courseTool.Secret })
 	e.wantPage(byContext(), http.StatusConflict, "cannot be determined")
