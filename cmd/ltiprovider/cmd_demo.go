@@ -10,6 +10,7 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/demo"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/metrics"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/migrate"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
@@ -76,7 +77,7 @@ Demo site ready (database %s on %s).
 Press Ctrl-C to stop and remove the demo site.
 
 `, site.DBName, site.Server, wwwroot, tool.ID, tool.Secret, wwwroot)
-	return serveUntilDone(ctx, newServer(cfg, log, db), ln, 10*time.Second, log)
+	return serveUntilDone(ctx, newServer(cfg, log, db, metrics.New(db.X.DB)), ln, 10*time.Second, log)
 }
 
 // demoTool provides the fixture's course PROV1 with the plugin's defaults.

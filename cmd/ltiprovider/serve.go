@@ -18,6 +18,7 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/launch"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/layout"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/metrics"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/migrate"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodleauth"
@@ -53,17 +54,52 @@ func cmdServe(ctx context.Context, c *cli) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := newServer(cfg, log, db)
+	m := metrics.New(db.X.DB)
+	srv := newServer(cfg, log, db, m)
+	stopMetrics, err := serveMetrics(cfg, log, m)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopMetrics()
 	log.Info("serving", "version", version.String(), "addr", ln.Addr().String(), "wwwroot", cfg.Moodle.WWWRoot)
 	return serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, log)
 }
 
+// serveMetrics starts the metrics listener (metrics.listen), with pprof
+// when metrics.pprof is on; never on the main listener. The returned
+// function shuts it down gracefully.
+func serveMetrics(cfg *config.Config, log *slog.Logger, m *metrics.Metrics) (stop func(), err error) {
+	if cfg.MetricsListen == "" {
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", cfg.MetricsListen)
+	if err != nil {
+		return nil, fmt.Errorf("metrics listen: %w", err)
+	}
+	srv := m.Server(cfg.Pprof)
+	srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics listener stopped", "err", err)
+		}
+	}()
+	log.Info("serving metrics", "addr", ln.Addr().String(), "pprof", cfg.Pprof)
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			log.Warn("metrics listener shutdown", "err", err)
+		}
+	}, nil
+}
+
 // newServer builds the HTTP server: every feature mounts its routes on one
 // router, wrapped in the shared middleware.
-func newServer(cfg *config.Config, log *slog.Logger, db *database.DB) *http.Server {
+func newServer(cfg *config.Config, log *slog.Logger, db *database.DB, m *metrics.Metrics) *http.Server {
 	router := web.NewRouter()
 	base := router.PathPrefix(web.BasePath).Subrouter()
-	mountRoutes(base, cfg, log, db)
+	mountRoutes(base, cfg, log, db, m)
 	sitePath := ""
 	if u, err := url.Parse(cfg.Moodle.WWWRoot); err == nil {
 		sitePath = u.Path
@@ -81,7 +117,7 @@ func newServer(cfg *config.Config, log *slog.Logger, db *database.DB) *http.Serv
 }
 
 // mountRoutes is the one place that lists what the service serves.
-func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *database.DB) {
+func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *database.DB, m *metrics.Metrics) {
 	r.Handle("/healthz", web.Health(db, log)).Methods(http.MethodGet, http.MethodHead)
 	sites := &moodle.SiteCache{DB: db, Forced: cfg, TTL: 30 * time.Second}
 
@@ -89,7 +125,7 @@ func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *databa
 	launch.New(launch.Config{
 		DB: db, WWWRoot: cfg.Moodle.WWWRoot, TimestampWindow: cfg.TimestampWindow, Log: log,
 		Sessions: session.New(cfg, sites, log), Sites: sites, Forced: cfg,
-		DataRoot: cfg.Moodle.DataRoot, CacheDir: moodleCacheDir(cfg),
+		DataRoot: cfg.Moodle.DataRoot, CacheDir: moodleCacheDir(cfg), Observer: m,
 	}).Routes(r)
 
 	// Administration pages and the layout script know the browser by its

@@ -26,32 +26,73 @@ type Site struct {
 	DataRoot string
 	// DSN reaches the demo database as the service would.
 	DSN string
-	// Server says which database server holds it.
-	Server string
+	// Server says which database server holds it; Version is its
+	// SELECT VERSION().
+	Server  string
+	Version string
 
 	admin     *mysql.Config
 	throwaway *mariadb.Throwaway
 }
 
-// Start creates the site. Progress lines go to out.
+// Start creates the site on root at 127.0.0.1:3306, or on a throwaway
+// mariadbd when that does not answer. Progress lines go to out.
 func Start(ctx context.Context, out io.Writer) (*Site, error) {
+	return StartWith(ctx, out, Options{})
+}
+
+// Options choose where a site's database lives.
+type Options struct {
+	// Server is a server to create the database on, as a user who may
+	// create and drop databases; nil tries root on 127.0.0.1:3306, then a
+	// throwaway mariadbd.
+	Server *mysql.Config
+	// Throwaway starts a throwaway mariadbd even when a server answers.
+	Throwaway bool
+	// NamePrefix starts the database's name ("ltiprovider_demo_" by
+	// default); a random suffix follows.
+	NamePrefix string
+}
+
+// StartWith creates the site where o says. Progress lines go to out.
+func StartWith(ctx context.Context, out io.Writer, o Options) (*Site, error) {
 	s := &Site{Prefix: sqlfiles.FixturePrefix}
-	cfg := mariadb.LocalRoot()
-	if v, err := mariadb.Ping(ctx, cfg); err == nil {
-		s.Server = "MariaDB " + v + " on " + mariadb.LocalAddr
-	} else {
-		fmt.Fprintf(out, "no server as root on %s (%v); starting a throwaway mariadbd\n", mariadb.LocalAddr, err)
+	cfg := o.Server
+	if cfg == nil && !o.Throwaway {
+		cfg = mariadb.LocalRoot()
+	}
+	var version string
+	var err error
+	if cfg != nil {
+		if version, err = mariadb.Ping(ctx, cfg); err == nil {
+			s.Server = "MariaDB " + version + " on " + cfg.Addr
+		} else if o.Server != nil {
+			return nil, fmt.Errorf("demo: the server %s does not answer: %w", cfg.Addr, err)
+		} else {
+			fmt.Fprintf(out, "no server as root on %s (%v); starting a throwaway mariadbd\n", mariadb.LocalAddr, err)
+			cfg = nil
+		}
+	}
+	if cfg == nil {
 		tw, err := mariadb.StartThrowaway(ctx, mariadb.ThrowawayOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("demo: no database server: install MariaDB (apt-get install mariadb-server) or start it: %w", err)
 		}
 		s.throwaway, cfg = tw, tw.Config()
 		s.Server = "a throwaway mariadbd in " + tw.Dir()
+		if version, err = mariadb.Ping(ctx, cfg); err == nil {
+			s.Server = "MariaDB " + version + ", throwaway, in " + tw.Dir()
+		}
 	}
+	s.Version = version
 	s.admin = cfg
 	suffix := make([]byte, 4)
 	rand.Read(suffix)
-	s.DBName = "ltiprovider_demo_" + hex.EncodeToString(suffix)
+	prefix := o.NamePrefix
+	if prefix == "" {
+		prefix = "ltiprovider_demo_"
+	}
+	s.DBName = prefix + hex.EncodeToString(suffix)
 	if err := s.load(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -97,6 +138,15 @@ func (s *Site) load(ctx context.Context) error {
 	}
 	defer db.Close()
 	return mariadb.LoadFixture(ctx, db, fx)
+}
+
+// ServerPID is the process id of the throwaway mariadbd holding the site,
+// 0 when the server is not one this process started.
+func (s *Site) ServerPID() int {
+	if s.throwaway == nil {
+		return 0
+	}
+	return s.throwaway.PID()
 }
 
 // Close drops the database, removes the data folder and stops a throwaway

@@ -13,11 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/lti11"
-	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/oauth1"
-	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/provision"
-	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
 )
 
 // concurrency is how many launches run at once in the benchmarks: 8, or
@@ -88,32 +84,10 @@ func BenchmarkLaunch(b *testing.B) {
 		b.Run("db/"+kind, func(b *testing.B) {
 			ids := userIDs(first, b.N)
 			ctx := context.Background()
-			site, conf, err := e.h.siteState(ctx)
-			if err != nil {
-				b.Fatal(err)
-			}
-			msgs := make([]*lti11.Launch, b.N)
-			for i, id := range ids {
-				if msgs[i], err = lti11.NewLaunch(launchForm(id)); err != nil {
-					b.Fatal(err)
-				}
-			}
-			nonces := &store.Nonces{DB: e.db}
-			browser, _ := http.NewRequest("POST", e.srv.URL+Path+q, nil)
 			measure(b, func(i int) error {
 				// The statements of a launch: the tool, the nonce, the steps.
-				t, err := store.GetTool(ctx, e.db, tool.ID)
-				if err != nil {
-					return err
-				}
-				if err := nonces.Use(ctx, "consumer-A", oauth1.NewNonce(), e.now.Add(time.Hour)); err != nil {
-					return err
-				}
-				base := &state{h: e.h, browser: browser, msg: msgs[i], consumerKey: "consumer-A", tool: t,
-					site: site, settings: conf.settings,
-					env: provision.Env{Site: site, Settings: conf.settings,
-						Actor: moodle.Actor{IP: "127.0.0.1", Origin: "web", Time: e.now.Unix(), Log: conf.logs}}}
-				_, err = e.h.run(ctx, base)
+				_, err := e.h.Ceiling(ctx, CeilingLaunch{ToolID: tool.ID, ConsumerKey: "consumer-A",
+					Nonce: oauth1.NewNonce(), Params: launchForm(ids[i]), ClientIP: "127.0.0.1"})
 				return err
 			})
 		})

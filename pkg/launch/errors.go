@@ -21,6 +21,25 @@ type failure struct {
 
 func (f *failure) Error() string { return f.msg }
 
+// outcome is the failure as an Observer hears it.
+func (f *failure) outcome() string {
+	switch {
+	case f.status == http.StatusServiceUnavailable:
+		return OutcomeUnavailable
+	case f.status >= 500:
+		return OutcomeError
+	case f.status == http.StatusUnauthorized:
+		return OutcomeUnauthorized
+	case f.status == http.StatusNotFound || f.status == http.StatusConflict:
+		return OutcomeUnknownTool
+	case f.status == http.StatusForbidden && f.authentic:
+		return OutcomeRefused
+	case f.status == http.StatusForbidden:
+		return OutcomeUnauthorized // no secret: the launch cannot be verified
+	}
+	return OutcomeInvalid
+}
+
 // pageError is a failure before the signature verified.
 func pageError(status int, title, msg string) *failure {
 	return &failure{status: status, title: title, msg: msg}

@@ -50,7 +50,28 @@ type Config struct {
 	CacheTTL time.Duration
 	// Now is the clock (time.Now by default).
 	Now func() time.Time
+	// Observer hears how each launch ended and how long it took (the
+	// service's metrics); nil for none.
+	Observer Observer
 }
+
+// Observer hears of every launch: its outcome (one of the Outcome*
+// constants) and the time from its arrival to its answer.
+type Observer interface {
+	Launch(outcome string, took time.Duration)
+}
+
+// Outcomes of a launch, as an Observer hears them: a small fixed set, fit
+// for a metric's label.
+const (
+	OutcomeSuccess      = "success"      // redirected into Moodle
+	OutcomeInvalid      = "invalid"      // not a launch: method, content type, size, malformed data
+	OutcomeUnknownTool  = "unknown_tool" // no tool, or no single tool, for the launch
+	OutcomeUnauthorized = "unauthorized" // signature, timestamp, nonce or secret refused
+	OutcomeRefused      = "refused"      // authentic, but refused: disabled tool, key, user, enrolment
+	OutcomeUnavailable  = "unavailable"  // the service cannot log users in (no session handoff)
+	OutcomeError        = "error"        // a failure of the service or the database
+)
 
 // Handler serves /local/ltiprovider/tool.php.
 type Handler struct {
@@ -64,6 +85,8 @@ type Handler struct {
 	appCache *moodle.FileAppCache
 	site     *moodle.SiteCache
 	ttl      time.Duration
+
+	observer Observer
 
 	mu       sync.Mutex
 	conf     *siteConf
@@ -99,7 +122,7 @@ func New(c Config) *Handler {
 	return &Handler{
 		db: c.DB, wwwroot: strings.TrimRight(c.WWWRoot, "/"), window: c.TimestampWindow, sessions: c.Sessions,
 		log: log, now: now, dataRoot: c.DataRoot, appCache: moodle.NewFileAppCache(c.CacheDir), ttl: ttl,
-		site: sites,
+		site: sites, observer: c.Observer,
 	}
 }
 
@@ -108,65 +131,65 @@ func (h *Handler) Routes(r *mux.Router) {
 	r.Handle(strings.TrimPrefix(Path, web.BasePath), h)
 }
 
-// ServeHTTP handles one launch: read, resolve, verify, check, then the
-// steps in one transaction, then the redirect.
+// ServeHTTP handles one launch and tells the Observer how it ended.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now() // the wall clock, whatever clock launches use
+	outcome := h.serve(w, r)
+	if h.observer != nil {
+		h.observer.Launch(outcome, time.Since(start))
+	}
+}
+
+// serve handles one launch: read, resolve, verify, check, then the steps
+// in one transaction, then the redirect. It returns the outcome.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) string {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		web.ErrorPage(w, r, http.StatusMethodNotAllowed, "Open this tool from your course",
 			"This is the address where an external tool of your course launches you into this site. It cannot be opened directly: please start the tool from your course.")
-		return
+		return OutcomeInvalid
 	}
 	ctx := r.Context()
 	if h.sessions == nil {
-		h.fail(w, r, pageError(http.StatusServiceUnavailable, "Launches are not available",
+		return h.fail(w, r, pageError(http.StatusServiceUnavailable, "Launches are not available",
 			"This site cannot log users in yet (no Moodle session handoff is configured). Please tell the site administrator."), "")
-		return
 	}
 	in, f := h.read(w, r)
 	if f != nil {
-		h.fail(w, r, f, "")
-		return
+		return h.fail(w, r, f, "")
 	}
 	site, conf, err := h.siteState(ctx)
 	if err != nil {
-		h.fail(w, r, internalError(err, false), "")
-		return
+		return h.fail(w, r, internalError(err, false), "")
 	}
 	tool, f := resolve(ctx, h.db, in, conf.settings)
 	if f != nil {
-		h.fail(w, r, f, "")
-		return
+		return h.fail(w, r, f, "")
 	}
 	if tool.Secret == "" {
-		h.fail(w, r, errNoSecret, "")
-		return
+		return h.fail(w, r, errNoSecret, "")
 	}
 	now := h.now()
 	verifier := &oauth1.Verifier{Window: h.window, Nonces: &store.Nonces{DB: h.db, Now: h.now},
 		Now: func() time.Time { return now }}
 	if err := verifier.Verify(ctx, oauth1.Request{Method: r.Method, URL: in.url, Params: in.signed}, tool.Secret); err != nil {
-		h.fail(w, r, verificationFailure(err), "")
-		return
+		return h.fail(w, r, verificationFailure(err), "")
 	}
 	// The launch is authentic from here on: its consumer holds the tool's
 	// secret, and may be sent back errors.
 	msg, err := lti11.NewLaunch(in.form)
 	if err != nil {
-		h.fail(w, r, consumerError(http.StatusBadRequest, err.Error()), returnURLOf(in))
-		return
+		return h.fail(w, r, consumerError(http.StatusBadRequest, err.Error()), returnURLOf(in))
 	}
 	returnURL := ""
 	if u, err := lti11.ValidReturnURL(msg.Get("launch_presentation_return_url")); err == nil {
 		returnURL = u.String()
 	}
 	if err := msg.Check(); err != nil {
-		h.fail(w, r, consumerError(http.StatusBadRequest, err.Error()), returnURL)
-		return
+		return h.fail(w, r, consumerError(http.StatusBadRequest, err.Error()), returnURL)
 	}
 	if tool.Disabled {
-		h.fail(w, r, consumerError(http.StatusForbidden, "Access to this tool is disabled on this site."), returnURL)
-		return
+		return h.fail(w, r, consumerError(http.StatusForbidden, "Access to this tool is disabled on this site."), returnURL)
 	}
 	client := web.ClientOf(r)
 	base := &state{
@@ -179,15 +202,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var refusal *provision.Refusal
 		if errors.As(err, &refusal) {
-			h.fail(w, r, consumerError(http.StatusForbidden, refusal.Msg), returnURL)
-			return
+			return h.fail(w, r, consumerError(http.StatusForbidden, refusal.Msg), returnURL)
 		}
-		h.fail(w, r, internalError(err, true), returnURL)
-		return
+		return h.fail(w, r, internalError(err, true), returnURL)
 	}
 	h.log.InfoContext(ctx, "launch", "tool", tool.ID, "user", s.user.ID, "created", s.created,
 		"instructor", s.instructor, "session", h.sessions.Name())
 	h.succeed(w, r, s)
+	return OutcomeSuccess
 }
 
 // run runs the steps in one transaction. A rerun (deadlock, lost race)

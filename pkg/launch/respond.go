@@ -12,8 +12,9 @@ import (
 
 // fail answers a failed launch. An authentic launch with a valid return URL
 // goes back to its consumer with lti_errormsg; anything else gets a small
-// escaped page. Neither ever carries a signature or a base string.
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, f *failure, returnURL string) {
+// escaped page. Neither ever carries a signature or a base string. It
+// returns the launch's outcome.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, f *failure, returnURL string) string {
 	if f.status >= 500 {
 		h.log.ErrorContext(r.Context(), "launch failed", "status", f.status, "err", f.cause)
 	} else {
@@ -27,10 +28,11 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, f *failure, retur
 		if u, err := lti11.ErrorReturnURL(returnURL, msg); err == nil {
 			w.Header().Set("Cache-Control", "no-store")
 			http.Redirect(w, r, u, http.StatusSeeOther)
-			return
+			return f.outcome()
 		}
 	}
 	web.ErrorPage(w, r, f.status, f.title, f.msg)
+	return f.outcome()
 }
 
 // succeed sets the Moodle session's cookies and sends the browser on: a
