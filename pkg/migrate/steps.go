@@ -24,6 +24,9 @@ var steps = []Step{
 	fileStep(7, "0006_local_ltiprovider_nonce.sql"),
 	fileStep(8, "0007_local_ltiprovider_outcome.sql"),
 	fileStep(9, "0008_local_ltiprovider_launch.sql"),
+	fileStep(300, "0300_local_ltiprovider_grade.sql"),
+	fileStep(301, "0301_local_ltiprovider_membersync.sql"),
+	fileStep(302, "0302_local_ltiprovider_memberlog.sql"),
 }
 
 // fileStep runs one CREATE TABLE IF NOT EXISTS file.
