@@ -53,7 +53,9 @@ type GradeItem struct {
 func (i *GradeItem) Aggregate() bool { return i.ItemType == "course" || i.ItemType == "category" }
 
 // IsHidden is grade_item::is_hidden at time now.
-func (i *GradeItem) IsHidden(now int64) bool { return i.Hidden == 1 || (i.Hidden != 0 && i.Hidden > now) }
+func (i *GradeItem) IsHidden(now int64) bool {
+	return i.Hidden == 1 || (i.Hidden != 0 && i.Hidden > now)
+}
 
 const gradeItemColumns = `id, COALESCE(courseid, 0) AS courseid, itemtype, gradetype, grademin, grademax, hidden,
 	needsupdate <> 0 AS needsupdate, (calculation IS NOT NULL AND calculation <> '') AS calculated`
