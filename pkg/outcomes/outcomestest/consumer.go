@@ -70,6 +70,10 @@ func New(key, secret string) *Consumer {
 	return c
 }
 
+// SetClock makes the consumer check oauth_timestamp against now (tests
+// that move time).
+func (c *Consumer) SetClock(now func() time.Time) { c.verifier.Now = now }
+
 // Close stops the server.
 func (c *Consumer) Close() { c.Server.Close() }
 
