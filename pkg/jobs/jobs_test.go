@@ -160,4 +160,3 @@ func TestHousekeeping(t *testing.T) {
 		t.Fatalf("second run: %+v", res)
 	}
 }
-
