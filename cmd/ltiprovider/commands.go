@@ -46,6 +46,7 @@ func commands() []command {
 		{"serve", "run the HTTP service and the scheduled jobs", cmdServe},
 		{"migrate", "create or upgrade the service's tables and write default settings", cmdMigrate},
 		{"doctor", "check that Moodle and the service are set up to work together", cmdDoctor},
+		{"sync", "run grade passback or membership sync by hand; report and resend grades", cmdSync},
 		{"config", "print the effective configuration (secrets redacted)", cmdConfig},
 		{"config-reference", "print the configuration reference in Markdown (docs/configuration.md)", cmdConfigReference},
 		{"version", "print the version", cmdVersion},

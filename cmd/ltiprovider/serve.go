@@ -47,8 +47,21 @@ func cmdServe(ctx context.Context, c *cli) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := newServer(cfg, log, db)
+	sched, err := startScheduler(log, db, scheduledJobs(cfg, log, db))
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	log.Info("serving", "version", version.String(), "addr", ln.Addr().String(), "wwwroot", cfg.Moodle.WWWRoot)
-	return serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, log)
+	serveErr := serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, log)
+	// Running jobs are cancelled and give their unfinished work back to
+	// the queue; another replica or the next start picks it up.
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := sched.Stop(sctx); err != nil {
+		log.Warn("stopping jobs", "err", err)
+	}
+	return serveErr
 }
 
 // newServer builds the HTTP server: every feature mounts its routes on one

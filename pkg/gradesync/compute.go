@@ -49,6 +49,9 @@ type Computer struct {
 	Q    database.Querier
 	Site *moodle.Site
 	Now  int64
+	// OmitCompletion ignores the tools' requirecompletion (the plugin's
+	// "force send grades omitting completion status").
+	OmitCompletion bool
 }
 
 // chunk bounds IN lists.
@@ -113,8 +116,9 @@ func (c *Computer) computeChunk(ctx context.Context, tool *store.Tool, users []i
 	}
 
 	// Completion, when the tool sends it or waits for it.
+	requireCompletion := tool.RequireCompletion && !c.OmitCompletion
 	var completed, passed map[int64]bool
-	if tool.RequireCompletion || tool.SendCompletion {
+	if requireCompletion || tool.SendCompletion {
 		if !moodle.CompletionEnabled(c.Site, course) || (cm != nil && cm.Completion == 0) {
 			return holdAll(HoldCompletionDisabled), nil
 		}
@@ -128,7 +132,7 @@ func (c *Computer) computeChunk(ctx context.Context, tool *store.Tool, users []i
 			if completed[u] {
 				cur.Score, cur.Shown = "1", "complete"
 			}
-			if tool.RequireCompletion && !passed[u] {
+			if requireCompletion && !passed[u] {
 				cur = Current{Hold: HoldNotComplete, Enrolled: enrolled[u]}
 			}
 			out[u] = cur
@@ -143,7 +147,7 @@ func (c *Computer) computeChunk(ctx context.Context, tool *store.Tool, users []i
 	for _, u := range users {
 		cur := grades[u]
 		cur.Enrolled = enrolled[u]
-		if tool.RequireCompletion && !passed[u] && cur.Hold == "" {
+		if requireCompletion && !passed[u] && cur.Hold == "" {
 			cur = Current{Hold: HoldNotComplete, Enrolled: enrolled[u]}
 		}
 		out[u] = cur

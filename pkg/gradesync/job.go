@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
@@ -20,6 +21,9 @@ type Options struct {
 	Force bool
 	// DryRun decides what would be sent and writes and sends nothing.
 	DryRun bool
+	// OmitCompletion sends grades of tools with requirecompletion even to
+	// users who have not completed (an administrator's forced resend).
+	OmitCompletion bool
 	// Keep returns every decision in Result.Plan.Planned.
 	Keep bool
 }
@@ -33,6 +37,38 @@ type Result struct {
 // Empty reports whether the run did nothing worth logging.
 func (r Result) Empty() bool {
 	return r.Plan.Queued == 0 && r.Plan.Refused == 0 && r.Delivery == (DeliveryResult{})
+}
+
+// Summary says in one line what the run did, e.g. "2 queued, 2 sent, 1
+// retrying, 3 waiting".
+func (r Result) Summary() string {
+	var parts []string
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, what))
+		}
+	}
+	add(r.Plan.Queued, "queued")
+	add(r.Delivery.Sent, "sent")
+	add(r.Delivery.Deleted, "deleted")
+	add(r.Delivery.Retried, "retrying")
+	add(r.Delivery.Failed, "failed")
+	add(r.Plan.Refused, "out of range")
+	add(r.Plan.Held, "waiting")
+	add(r.Delivery.Released, "given back")
+	add(r.Delivery.Lost, "taken by another process")
+	if len(parts) == 0 {
+		return fmt.Sprintf("%d targets, nothing to send", r.Plan.Targets)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// LogValue is how a result appears in logs.
+func (r Result) LogValue() slog.Value {
+	return slog.GroupValue(slog.Int("tools", r.Plan.Tools), slog.Int("targets", r.Plan.Targets),
+		slog.Int("queued", r.Plan.Queued), slog.Int("held", r.Plan.Held), slog.Int("refused", r.Plan.Refused),
+		slog.Int("sent", r.Delivery.Sent), slog.Int("deleted", r.Delivery.Deleted), slog.Int("retrying", r.Delivery.Retried),
+		slog.Int("failed", r.Delivery.Failed), slog.Int("released", r.Delivery.Released))
 }
 
 // Job is the grade passback job: for every enabled tool that sends grades,
@@ -72,7 +108,7 @@ func (j *Job) Run(ctx context.Context, o Options) (Result, error) {
 		return res, err
 	}
 	planner := &Planner{Q: j.DB, Force: o.Force, DryRun: o.DryRun, Keep: o.Keep || o.DryRun,
-		Computer: &Computer{Q: j.DB, Site: site, Now: now().Unix()}}
+		Computer: &Computer{Q: j.DB, Site: site, Now: now().Unix(), OmitCompletion: o.OmitCompletion}}
 	var errs []error
 	for i := range tools {
 		if ctx.Err() != nil {
