@@ -95,4 +95,3 @@ func TestSyncCommand(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
