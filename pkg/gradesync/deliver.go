@@ -33,7 +33,7 @@ const (
 // (replicas, or a CLI run beside the service) never send the same row
 // twice, and a claim left by a crashed process expires and is retried.
 type Deliverer struct {
-	DB     database.Querier
+	DB     *database.DB
 	Client *outcomes.Client
 	Log    *slog.Logger
 
@@ -121,6 +121,8 @@ func (d *Deliverer) Run(ctx context.Context, f store.DueFilter) (DeliveryResult,
 	var total DeliveryResult
 	global := make(chan struct{}, d.Workers)
 	batch := d.Workers * 8
+	rec := d.startRecorder()
+	defer rec.stop()
 	for ctx.Err() == nil {
 		rows, err := store.DueGrades(ctx, d.DB, d.Now().Unix(), batch, f)
 		if err != nil {
@@ -138,7 +140,7 @@ func (d *Deliverer) Run(ctx context.Context, f store.DueFilter) (DeliveryResult,
 			wg.Add(1)
 			go func(row *store.DueGrade) {
 				defer wg.Done()
-				r := d.deliverOne(ctx, row, global)
+				r := d.deliverOne(ctx, row, global, rec)
 				mu.Lock()
 				total.Add(r)
 				if r.Lost == 0 {
@@ -148,6 +150,8 @@ func (d *Deliverer) Run(ctx context.Context, f store.DueFilter) (DeliveryResult,
 			}(&rows[i])
 		}
 		wg.Wait()
+		// The next query must see this batch's results.
+		rec.flush()
 		if !prog {
 			break // every row was taken by someone else
 		}
@@ -156,7 +160,7 @@ func (d *Deliverer) Run(ctx context.Context, f store.DueFilter) (DeliveryResult,
 }
 
 // deliverOne claims, sends and records one row.
-func (d *Deliverer) deliverOne(ctx context.Context, row *store.DueGrade, global chan struct{}) (res DeliveryResult) {
+func (d *Deliverer) deliverOne(ctx context.Context, row *store.DueGrade, global chan struct{}, rec *recorder) (res DeliveryResult) {
 	host := d.hostSlot(row.ServiceURL)
 	select {
 	case host <- struct{}{}:
@@ -206,47 +210,40 @@ func (d *Deliverer) deliverOne(ctx context.Context, row *store.DueGrade, global 
 		}
 	}
 
-	// Record the outcome even when ctx ended meanwhile.
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
 	now = d.Now()
 	var oe *outcomes.Error
+	r := result{row: row, token: token, now: now.Unix()}
 	switch {
 	case sendErr == nil:
-		ok, err = store.GradeDelivered(wctx, d.DB, row.ID, token, row.Version, row.Score, row.Target().Hash(), now.Unix())
-		if ok && row.Score.Valid {
+		r.kind = resultDelivered
+		if row.Score.Valid {
 			res.Sent++
-		} else if ok {
+		} else {
 			res.Deleted++
 		}
 		d.Log.Debug("grade delivered", "tool", row.ToolID, "user", row.UserID, "op", msg.Operation, "score", msg.Score)
 	case ctx.Err() != nil && !errors.As(sendErr, &oe):
-		ok, err = store.ReleaseGrade(wctx, d.DB, row.ID, token, now.Unix())
+		r.kind = resultReleased
 		res.Released++
 	case errors.As(sendErr, &oe) && oe.Retryable:
-		next := now.Add(d.backoff(attempt, oe.RetryAfter))
-		ok, err = store.GradeRetry(wctx, d.DB, row.ID, token, next.Unix(), oe.Msg, d.MaxAttempts, now.Unix())
+		r.kind, r.msg = resultRetry, oe.Msg
+		r.next = now.Add(d.backoff(attempt, oe.RetryAfter)).Unix()
 		if attempt >= d.MaxAttempts {
 			res.Failed++
 		} else {
 			res.Retried++
 		}
 		d.Log.Info("grade delivery will be retried", "tool", row.ToolID, "user", row.UserID, "host", hostKey(row.ServiceURL),
-			"attempt", attempt, "next", next.Format(time.RFC3339), "err", oe.Msg)
+			"attempt", attempt, "next", time.Unix(r.next, 0).Format(time.RFC3339), "err", oe.Msg)
 	default:
-		text := sendErr.Error()
+		r.kind, r.msg = resultRefused, sendErr.Error()
 		if oe != nil {
-			text = oe.Msg
+			r.msg = oe.Msg
 		}
-		ok, err = store.GradeRefused(wctx, d.DB, row.ID, token, row.Version, text, now.Unix())
 		res.Failed++
-		d.Log.Warn("grade delivery failed", "tool", row.ToolID, "user", row.UserID, "host", hostKey(row.ServiceURL), "err", text)
+		d.Log.Warn("grade delivery failed", "tool", row.ToolID, "user", row.UserID, "host", hostKey(row.ServiceURL), "err", r.msg)
 	}
-	if err != nil {
-		d.Log.Error("grade delivery: recording the result failed", "row", row.ID, "err", err)
-	} else if !ok {
-		d.Log.Warn("grade delivery: claim expired before the result was recorded", "row", row.ID)
-	}
+	rec.add(r)
 	return res
 }
 

@@ -604,3 +604,23 @@ func TestDisabledToolWaits(t *testing.T) {
 		t.Fatal("not sent once enabled")
 	}
 }
+
+// A run stopped mid-delivery (the service shutting down) gives its claims
+// back: the grade is pending again, the attempt not counted.
+func TestStoppedRunReleasesClaims(t *testing.T) {
+	db, tdb := testenv.DB(t)
+	clk := newClock()
+	c := newConsumer(t, clk, secret)
+	c.Latency = 3 * time.Second
+	tool := addTool(t, db, courseContext, nil)
+	launch(t, db, tool, student, "l", c.URL, "src")
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	res, err := newJob(db, clk).Run(ctx, gradesync.Options{})
+	if err != nil || res.Delivery.Released != 1 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if row := gradeRow(t, tdb, student); row["state"] != "pending" || row["attempts"] != "0" || row["claimedby"] != "" {
+		t.Fatalf("%v", row)
+	}
+}

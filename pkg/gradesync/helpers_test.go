@@ -124,7 +124,7 @@ func launch(t *testing.T, db *database.DB, tool *store.Tool, user int64, link, s
 // regrades the course total the way Natural aggregation with "only graded
 // items" does: the sum of the graded items, over the sum of their maxima.
 // A nil grade removes the grade.
-func grade(t *testing.T, tdb *testdb.DB, itemID, user int64, value *float64) {
+func grade(t testing.TB, tdb *testdb.DB, itemID, user int64, value *float64) {
 	t.Helper()
 	now := 1795754400
 	var g any
@@ -138,7 +138,7 @@ func grade(t *testing.T, tdb *testdb.DB, itemID, user int64, value *float64) {
 	regradeCourse(t, tdb, user)
 }
 
-func regradeCourse(t *testing.T, tdb *testdb.DB, user int64) {
+func regradeCourse(t testing.TB, tdb *testdb.DB, user int64) {
 	t.Helper()
 	tdb.Exec(t, `INSERT INTO {grade_grades} (itemid, userid, rawgrademax, rawgrademin, finalgrade, timemodified, aggregationstatus)
 		SELECT ?, ?, COALESCE(SUM(gi.grademax), 0), 0, SUM(gg.finalgrade), 1795754400, 'unknown'
@@ -152,14 +152,14 @@ func f(v float64) *float64 { return &v }
 
 // enrol enrols a user in PROV1 with the manual instance (enrol 4) and the
 // student role, as enrol_manual would.
-func enrol(t *testing.T, tdb *testdb.DB, user int64) {
+func enrol(t testing.TB, tdb *testdb.DB, user int64) {
 	t.Helper()
 	tdb.Exec(t, "INSERT INTO {user_enrolments} (status, enrolid, userid, timestart, timeend, modifierid, timecreated, timemodified) VALUES (0, 4, ?, 0, 0, 2, 1795754319, 1795754319)", user)
 	tdb.Exec(t, "INSERT INTO {role_assignments} (roleid, contextid, userid, timemodified, modifierid) VALUES (5, 13, ?, 1795754319, 2)", user)
 }
 
 // newUser adds a Moodle user like an LTI launch creates one.
-func newUser(t *testing.T, tdb *testdb.DB, n int) int64 {
+func newUser(t testing.TB, tdb *testdb.DB, n int) int64 {
 	t.Helper()
 	res := tdb.Exec(t, `INSERT INTO {user} (auth, confirmed, mnethostid, username, firstname, lastname, email, timecreated, timemodified)
 		VALUES ('nologin', 1, 1, ?, ?, 'LTI', ?, 1795754319, 1795754319)`,
