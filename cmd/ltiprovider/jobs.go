@@ -2,15 +2,20 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/admin"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/gradesync"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/jobs"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/netguard"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/outcomes"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/version"
 )
 
@@ -23,7 +28,7 @@ func guard(cfg *config.Config) *netguard.Guard {
 func gradeJob(cfg *config.Config, log *slog.Logger, db *database.DB) *gradesync.Job {
 	return &gradesync.Job{
 		DB:     db,
-		Forced: cfg.Forced,
+		Forced: cfg,
 		Log:    log,
 		Deliverer: &gradesync.Deliverer{
 			DB:          db,
@@ -68,4 +73,67 @@ func startScheduler(log *slog.Logger, db *database.DB, list []jobs.Job) (*jobs.S
 	}
 	s.Start()
 	return s, nil
+}
+
+// gradeResender is the administration pages' "force send grades"
+// (admin.GradeResender): it marks the grades to be sent again, then runs
+// the grade job for those users now, under the job's lock, for at most
+// resendBudget. What is not delivered by then goes with the next run.
+type gradeResender struct {
+	db  *database.DB
+	job *gradesync.Job
+}
+
+const resendBudget = time.Minute
+
+func (g *gradeResender) ForceResend(ctx context.Context, toolID int64, userIDs []int64, omitCompletion bool) (admin.SyncResult, error) {
+	marked, err := store.ResendGrades(ctx, g.db, toolID, userIDs, time.Now().Unix())
+	if err != nil {
+		return admin.SyncResult{}, err
+	}
+	rctx, cancel := context.WithTimeout(ctx, resendBudget)
+	defer cancel()
+	o := gradesync.Options{ToolIDs: []int64{toolID}, UserIDs: userIDs, OmitCompletion: omitCompletion}
+	res, err := jobs.RunLocked(rctx, g.db, "grades", 5*time.Second, func(ctx context.Context) (jobs.Result, error) { return g.job.Run(ctx, o) })
+	if errors.Is(err, jobs.ErrBusy) {
+		return admin.SyncResult{Summary: fmt.Sprintf("%d grade(s) marked to be sent again; a grade run is in progress, they go with the next one.", marked)}, nil
+	}
+	if err != nil && !errors.Is(err, gradesync.ErrNoSuchTool) {
+		return admin.SyncResult{}, err
+	}
+	var out admin.SyncResult
+	if gr, ok := res.(gradesync.Result); ok && err == nil {
+		out.Summary = gr.Summary()
+	} else if err != nil {
+		out.Summary = "Nothing sent: " + strings.TrimPrefix(err.Error(), "gradesync: ")
+	}
+	rows, rerr := store.GradeReport(ctx, g.db, toolID, userIDs...)
+	if rerr != nil {
+		return out, rerr
+	}
+	for _, r := range rows {
+		out.Lines = append(out.Lines, reportLine(r))
+	}
+	return out, nil
+}
+
+// reportLine describes one user's grade passback in words.
+func reportLine(r store.GradeReportRow) string {
+	name := strings.TrimSpace(r.Firstname + " " + r.Lastname)
+	switch r.State {
+	case store.GradeSent:
+		return fmt.Sprintf("%s: sent %s", name, r.SentScore.String)
+	case store.GradeFailed:
+		return fmt.Sprintf("%s: failed: %s", name, r.LastError.String)
+	case store.GradePending, store.GradeSending:
+		msg := fmt.Sprintf("%s: %s, attempt %d", name, r.State, r.Attempts)
+		if r.LastError.Valid {
+			msg += ": " + r.LastError.String
+		}
+		return msg
+	}
+	if r.Hold != "" {
+		return fmt.Sprintf("%s: nothing to send (%s)", name, r.Hold)
+	}
+	return fmt.Sprintf("%s: nothing to send", name)
 }

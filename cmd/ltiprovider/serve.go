@@ -12,9 +12,13 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/admin"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/layout"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/migrate"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodleauth"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/version"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/web"
 )
@@ -89,6 +93,18 @@ func newServer(cfg *config.Config, log *slog.Logger, db *database.DB) *http.Serv
 // mountRoutes is the one place that lists what the service serves.
 func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *database.DB) {
 	r.Handle("/healthz", web.Health(db, log)).Methods(http.MethodGet, http.MethodHead)
+
+	// Administration pages and the layout script know the browser by its
+	// Moodle session.
+	sites := &moodle.SiteCache{DB: db, Forced: cfg, TTL: 30 * time.Second}
+	auth, err := moodleauth.New(context.Background(), cfg, db, sites)
+	if err != nil {
+		log.Error("administration pages and layout disabled: cannot read Moodle's sessions", "err", err)
+		return
+	}
+	(&admin.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log,
+		Grades: &gradeResender{db: db, job: gradeJob(cfg, log, db)}}).Mount(r)
+	(&layout.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log}).Mount(r)
 }
 
 // serveUntilDone serves until ctx ends (SIGTERM, SIGINT), then lets

@@ -4,17 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/logging"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/outcomes/outcomestest"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
-	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/testdb"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/testenv"
 )
-
-func TestMain(m *testing.M) { testdb.Main(m) }
 
 // The sync command end to end: a course tool of PROV1 whose student has a
 // course total of 85/100 in the fixture, and a fake consumer on loopback
@@ -95,3 +97,35 @@ func TestSyncCommand(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// The administration pages' "force send grades" marks and sends at once,
+// and reports per user.
+func TestGradeResenderForAdminPages(t *testing.T) {
+	db, _ := testenv.DB(t)
+	ctx := context.Background()
+	c := outcomestest.New("consumer-A", "s3cret")
+	defer c.Close()
+	tool := store.NewTool(3, 13, 3, 5, 1795754326)
+	tool.Secret = "s3cret"
+	store.InsertTool(ctx, db, tool)
+	store.SaveOutcome(ctx, db, &store.Outcome{ToolID: tool.ID, UserID: 3, ConsumerKey: "consumer-A", ResourceLinkID: "l",
+		ServiceURL: c.URL, SourcedID: "src-1", TimeCreated: 1, TimeModified: 1})
+	cfg := &config.Config{AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		Sync: config.Sync{Workers: 2, PerHost: 1, Timeout: 5 * time.Second, MaxAttempts: 3}}
+	g := &gradeResender{db: db, job: gradeJob(cfg, logging.Discard(), db)}
+	for i := 0; i < 2; i++ { // the second time the consumer already has it: sent again
+		res, err := g.ForceResend(ctx, tool.ID, []int64{3}, false)
+		if err != nil || res.Summary != "1 queued, 1 sent" || len(res.Lines) != 1 || res.Lines[0] != "Stu Dent: sent 0.85" {
+			t.Fatalf("%+v %v", res, err)
+		}
+	}
+	if len(c.Accepted()) != 2 {
+		t.Fatalf("%+v", c.Log())
+	}
+	tool.Disabled = true
+	store.UpdateTool(ctx, db, tool)
+	res, err := g.ForceResend(ctx, tool.ID, nil, false)
+	if err != nil || !strings.Contains(res.Summary, "disabled") {
+		t.Fatalf("%+v %v", res, err)
+	}
+}
