@@ -449,7 +449,7 @@ func TestSettingsPage(t *testing.T) {
 	form := url.Values{"sesskey": {key}, "globalsharedsecret": {"g-secret"}, "userprofileupdate": {"-1"},
 		"defaultauthmethod": {"nologin"}, "fullnameformat": {"1"}, "shortnameformat": {"2"}, "idnumberformat": {"0"},
 		"duplicatecourseswithoutusers": {"0", "1"}, "rolesallowedcreatecontexts": {"Administrator", "Instructor"},
-		"rolesallowedcreateresources": {"Administrator"}}
+		"rolesallowedcreateresources": {"Administrator"}, "institutionadmininstructor": {"0", "1"}}
 	before := s.tdb.Snapshot(t)
 	bad := url.Values{}
 	for k, v := range form {
@@ -469,7 +469,7 @@ func TestSettingsPage(t *testing.T) {
 		got[fmt.Sprint(row["name"])] = fmt.Sprint(row["value"])
 	}
 	if got["globalsharedsecret"] != "g-secret" || got["userprofileupdate"] != "-1" || got["duplicatecourseswithoutusers"] != "1" ||
-		got["rolesallowedcreatecontexts"] != "Administrator,Instructor" {
+		got["rolesallowedcreatecontexts"] != "Administrator,Instructor" || got["institutionadmininstructor"] != "1" {
 		t.Errorf("stored %v", got)
 	}
 	// Teachers may not post either.

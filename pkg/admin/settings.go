@@ -26,6 +26,7 @@ var settingLabels = map[string]string{
 	"duplicatecourseswithoutusers": "Duplicate courses without users",
 	"rolesallowedcreatecontexts":   "Roles allowed to create contexts (from the remote site)",
 	"rolesallowedcreateresources":  "Roles allowed to create resources (from the remote site)",
+	"institutionadmininstructor":   "Institution administrators are instructors",
 }
 
 // settingsForm is settings.php: the plugin's site settings page, for site
@@ -66,7 +67,7 @@ func (h *Handler) settingsPost(w http.ResponseWriter, r *http.Request) {
 		switch d.Name {
 		case "rolesallowedcreatecontexts", "rolesallowedcreateresources":
 			values[d.Name] = strings.Join(r.PostForm[d.Name], ",")
-		case "duplicatecourseswithoutusers":
+		case "duplicatecourseswithoutusers", "institutionadmininstructor":
 			values[d.Name] = "0"
 			if v := r.PostForm[d.Name]; len(v) > 0 && v[len(v)-1] == "1" {
 				values[d.Name] = "1"
@@ -137,7 +138,7 @@ func (h *Handler) showSettings(q *request, values, errs map[string]string, saved
 				v := strconv.Itoa(i)
 				f.Options = append(f.Options, option{v, n, v == f.Value})
 			}
-		case "duplicatecourseswithoutusers":
+		case "duplicatecourseswithoutusers", "institutionadmininstructor":
 			f.Widget, f.Checked = "checkbox", f.Value == "1"
 		case "rolesallowedcreatecontexts", "rolesallowedcreateresources":
 			f.Widget = "checkboxes"
