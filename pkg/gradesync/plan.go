@@ -114,8 +114,8 @@ func (p *Planner) PlanTool(ctx context.Context, tool *store.Tool, res *PlanResul
 	}
 	if !p.DryRun {
 		// The plugin's column: when the tool's grades were last looked at.
-		if _, err := p.Q.Exec(ctx, "UPDATE {local_ltiprovider} SET lastsync = ? WHERE id = ?", now, tool.ID); err != nil {
-			return fmt.Errorf("tool %d: %w", tool.ID, err)
+		if err := store.SetToolGradeSync(ctx, p.Q, tool.ID, now); err != nil {
+			return err
 		}
 	}
 	return nil

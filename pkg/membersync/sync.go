@@ -10,57 +10,70 @@ import (
 	"time"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/lti11"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/provision"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/settings"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
 )
 
-// Provisioner gives one roster member their Moodle user and place in the
-// tool's course exactly as a launch would (pkg/provision): find or create
-// the user (the plugin's usernames, the profile update policy), enrol with
-// the tool's rules (enrolinst/enrollearn, dates, period, maxenrolled,
-// course and activity roles), add to the tool's group, and record the
-// member's local_ltiprovider_user row.
-type Provisioner interface {
-	// Provision runs inside tx. A refusal (account suspended, enrolment
-	// closed, course full) is a *Refusal; the caller rolls back.
-	Provision(ctx context.Context, tx *database.Tx, req Request) (Provisioned, error)
-	// FindUser returns the Moodle user of a consumer's user_id, 0 when
-	// there is none; it writes nothing.
-	FindUser(ctx context.Context, q database.Querier, consumerKey, userID string) (int64, error)
-}
-
-// Request is one member to provision.
-type Request struct {
-	Tool        *store.Tool
-	ConsumerKey string
-	Member      Member
-	// Enrol: the tool's sync mode enrols new members.
-	Enrol bool
-	Now   time.Time
-}
-
-// Provisioned says what Provision did.
-type Provisioned struct {
-	UserID   int64
-	Created  bool // a new Moodle user
-	Enrolled bool // a new enrolment
-}
-
-// Refusal is why a member could not be given a place, in words for the
-// administrator; nothing was written.
-type Refusal struct{ Msg string }
-
-func (r *Refusal) Error() string { return r.Msg }
-
 // Syncer runs membership sync.
 type Syncer struct {
-	DB          *database.DB
-	Fetcher     *Fetcher
-	Provisioner Provisioner
+	DB      *database.DB
+	Fetcher *Fetcher
 	// Forced is config.php's $CFG values, applied over Moodle's config.
 	Forced moodle.Forced
-	Log    *slog.Logger
-	Now    func() time.Time
+	// DataRoot is Moodle's dataroot when readable here (installed language
+	// packs, for new users' language); AppCache is Moodle's application
+	// cache store when reachable, to drop entries a change made stale.
+	DataRoot string
+	AppCache *moodle.FileAppCache
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+// env is what provisioning needs, read once per run.
+type env struct {
+	site     *moodle.Site
+	settings *settings.Site
+	logs     moodle.LogStore
+}
+
+func (s *Syncer) loadEnv(ctx context.Context) (*env, error) {
+	site, err := moodle.LoadSite(ctx, s.DB, s.Forced)
+	if err != nil {
+		return nil, err
+	}
+	st, err := settings.Load(ctx, s.DB)
+	if err != nil {
+		return nil, err
+	}
+	logs, err := moodle.LoadLogStore(ctx, s.DB, site)
+	if err != nil {
+		return nil, err
+	}
+	return &env{site: site, settings: st, logs: logs}, nil
+}
+
+// provisionEnv is a launch's environment for a change made now by the
+// service itself (nobody logged in, origin cli).
+func (s *Syncer) provisionEnv(e *env, caches moodle.CacheInvalidator) provision.Env {
+	return provision.Env{Site: e.site, Settings: e.settings, DataRoot: s.DataRoot,
+		Actor: moodle.Actor{Origin: "cli", Time: s.now().Unix(), Log: e.logs, Caches: caches}}
+}
+
+// inTx runs fn in a transaction and drops the Moodle cache entries it made
+// stale once it commits.
+func (s *Syncer) inTx(ctx context.Context, fn func(tx *database.Tx, caches moodle.CacheInvalidator) error) error {
+	pending := &moodle.PendingInvalidations{}
+	err := s.DB.WithTx(ctx, func(tx *database.Tx) error {
+		pending.Reset()
+		return fn(tx, pending)
+	})
+	if err == nil {
+		pending.Apply(s.AppCache)
+	}
+	return err
 }
 
 // Options narrow or change a run.
@@ -153,12 +166,16 @@ func (s *Syncer) Run(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	e, err := s.loadEnv(ctx)
+	if err != nil {
+		return res, err
+	}
 	var errs []error
 	for i := range tools {
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
-		tr := s.syncTool(ctx, &tools[i], o)
+		tr := s.syncTool(ctx, e, &tools[i], o)
 		res.Tools = append(res.Tools, tr)
 		if tr.Err != nil && !errors.Is(tr.Err, ErrFetch) {
 			errs = append(errs, tr.Err)
@@ -204,7 +221,7 @@ func (s *Syncer) tools(ctx context.Context, ids []int64) ([]store.Tool, error) {
 }
 
 // syncTool syncs one tool and records its status.
-func (s *Syncer) syncTool(ctx context.Context, tool *store.Tool, o Options) ToolResult {
+func (s *Syncer) syncTool(ctx context.Context, e *env, tool *store.Tool, o Options) ToolResult {
 	tr := ToolResult{ToolID: tool.ID}
 	start := s.now()
 	last, err := store.LastMemberSync(ctx, s.DB, tool.ID)
@@ -216,7 +233,7 @@ func (s *Syncer) syncTool(ctx context.Context, tool *store.Tool, o Options) Tool
 		tr.Status = "skipped"
 		return tr
 	}
-	s.sync(ctx, tool, o, &tr)
+	s.sync(ctx, e, tool, o, &tr)
 	if o.DryRun {
 		return tr
 	}
@@ -251,8 +268,8 @@ type roster struct {
 	failed  bool
 }
 
-func (s *Syncer) sync(ctx context.Context, tool *store.Tool, o Options, tr *ToolResult) {
-	course, err := toolCourse(ctx, s.DB, tool)
+func (s *Syncer) sync(ctx context.Context, e *env, tool *store.Tool, o Options, tr *ToolResult) {
+	place, err := toolPlace(ctx, s.DB, tool)
 	if err != nil {
 		tr.Status, tr.Err = "failed", err
 		return
@@ -278,6 +295,18 @@ func (s *Syncer) sync(ctx context.Context, tool *store.Tool, o Options, tr *Tool
 			byKey[src.ConsumerKey] = r
 			keys = append(keys, src.ConsumerKey)
 		}
+		// A tool that binds its consumer keys accepts rosters of those only
+		// (the identity namespace is the key).
+		bound, total, err := store.ConsumerKeyBound(ctx, s.DB, tool.ID, src.ConsumerKey)
+		if err != nil {
+			tr.Status, tr.Err = "failed", err
+			return
+		}
+		if total > 0 && !bound {
+			r.failed = true
+			tr.Lines = append(tr.Lines, fmt.Sprintf("roster of %s not read: consumer key %s is not accepted by this tool", hostOf(src.URL), src.ConsumerKey))
+			continue
+		}
 		secret := tool.Secret
 		if secret == "" {
 			secret = src.LegacySecret
@@ -296,7 +325,7 @@ func (s *Syncer) sync(ctx context.Context, tool *store.Tool, o Options, tr *Tool
 			tr.Status, tr.Err = "failed", ctx.Err()
 			return
 		}
-		s.syncKey(ctx, tool, course, byKey[k], o, tr)
+		s.syncKey(ctx, e, tool, place, byKey[k], o, tr)
 	}
 	switch {
 	case tr.Err != nil:
@@ -310,16 +339,17 @@ func (s *Syncer) sync(ctx context.Context, tool *store.Tool, o Options, tr *Tool
 
 // syncKey enrols one consumer's members and unenrols those it no longer
 // lists.
-func (s *Syncer) syncKey(ctx context.Context, tool *store.Tool, course moodle.Context, r *roster, o Options, tr *ToolResult) {
+func (s *Syncer) syncKey(ctx context.Context, e *env, tool *store.Tool, place *toolPlaceCtx, r *roster, o Options, tr *ToolResult) {
 	members := dedupe(r.members)
 	tr.Members += len(members)
 	enrol := tool.SyncMode == store.SyncEnrolAndUnenrol || tool.SyncMode == store.SyncEnrolNew
+	mnet := e.site.MnetLocalhostID()
 	current := map[int64]bool{}
 	for _, m := range members {
 		if ctx.Err() != nil {
 			return
 		}
-		uid, err := s.Provisioner.FindUser(ctx, s.DB, r.key, m.UserID)
+		uid, err := moodle.UserIDByUsernames(ctx, s.DB, mnet, provision.Username(r.key, m.UserID), provision.LegacyUsername(r.key, m.UserID))
 		if err != nil {
 			tr.Err = err
 			return
@@ -327,9 +357,9 @@ func (s *Syncer) syncKey(ctx context.Context, tool *store.Tool, course moodle.Co
 		if uid != 0 {
 			current[uid] = true
 		}
-		// Unenrol-only mode creates nobody and enrols nobody; known
-		// members still count as current.
-		if !enrol && uid == 0 {
+		// Unenrol-only mode creates and enrols nobody; known members still
+		// count as current.
+		if !enrol {
 			continue
 		}
 		if o.DryRun {
@@ -339,16 +369,13 @@ func (s *Syncer) syncKey(ctx context.Context, tool *store.Tool, course moodle.Co
 			}
 			continue
 		}
-		var got Provisioned
-		err = s.DB.WithTx(ctx, func(tx *database.Tx) error {
+		var got provisioned
+		err = s.inTx(ctx, func(tx *database.Tx, caches moodle.CacheInvalidator) error {
 			var err error
-			got, err = s.Provisioner.Provision(ctx, tx, Request{Tool: tool, ConsumerKey: r.key, Member: m, Enrol: enrol, Now: s.now()})
-			if err != nil {
-				return err
-			}
-			return s.logMember(ctx, tx, tool, course, got, m)
+			got, err = s.provisionMember(ctx, tx, s.provisionEnv(e, caches), tool, place, r.key, m)
+			return err
 		})
-		var refusal *Refusal
+		var refusal *provision.Refusal
 		switch {
 		case errors.As(err, &refusal):
 			tr.Skipped++
@@ -358,13 +385,13 @@ func (s *Syncer) syncKey(ctx context.Context, tool *store.Tool, course moodle.Co
 			tr.Err = fmt.Errorf("member %s: %w", describe(m), err)
 			return
 		}
-		current[got.UserID] = true
-		if got.Created {
+		current[got.userID] = true
+		if got.created {
 			tr.Created++
 		}
-		if got.Enrolled {
+		if got.enrolled {
 			tr.Enrolled++
-			tr.Lines = append(tr.Lines, fmt.Sprintf("enrolled %s (user %d)", describe(m), got.UserID))
+			tr.Lines = append(tr.Lines, fmt.Sprintf("enrolled %s (user %d)", describe(m), got.userID))
 		}
 	}
 	if tool.SyncMode == store.SyncEnrolNew {
@@ -380,29 +407,68 @@ func (s *Syncer) syncKey(ctx context.Context, tool *store.Tool, course moodle.Co
 		tr.Lines = append(tr.Lines, fmt.Sprintf("nobody unenrolled for key %s: the consumer listed no members", r.key))
 		return
 	}
-	s.unenrolMissing(ctx, tool, course, r.key, current, o, tr)
+	s.unenrolMissing(ctx, e, tool, place.course, r.key, current, o, tr)
+}
+
+// provisioned says what provisioning a member did.
+type provisioned struct {
+	userID   int64
+	created  bool
+	enrolled bool
+}
+
+// provisionMember gives a member their Moodle user and place in the tool's
+// course exactly as a launch would (pkg/provision): find or create the
+// user (the plugin's usernames, the profile update policy), enrol with the
+// tool's rules (enrolinst/enrollearn, dates, period, maxenrolled, course
+// and activity roles) as an instructor or a learner by the member's roles,
+// the tool's group, and the member's local_ltiprovider_user row.
+func (s *Syncer) provisionMember(ctx context.Context, tx *database.Tx, env provision.Env, tool *store.Tool, place *toolPlaceCtx, key string, m Member) (provisioned, error) {
+	var got provisioned
+	res, err := provision.User(ctx, tx, env, tool, provision.Person{ConsumerKey: key, UserID: m.UserID,
+		GivenName: m.GivenName, FamilyName: m.FamilyName, Email: m.Email})
+	if err != nil {
+		return got, err
+	}
+	got.userID, got.created = res.User.ID, res.Created
+	instructor := lti11ParseInstructor(m.Roles, env.Settings.InstitutionAdminInstructor)
+	er, err := provision.Enrol(ctx, tx, env, provision.EnrolRequest{Tool: tool, Course: place.course, Module: place.module,
+		UserID: got.userID, Instructor: instructor})
+	if err != nil {
+		return got, err
+	}
+	got.enrolled = er.Enrolled
+	if _, err := provision.AddToGroup(ctx, tx, env, place.course, got.userID, provision.GroupOf(tool, nil)); err != nil {
+		return got, err
+	}
+	if _, err := store.EnsureToolUser(ctx, tx, tool.ID, got.userID, key); err != nil {
+		return got, err
+	}
+	now := env.Actor.Time
+	for _, l := range []struct {
+		on     bool
+		action string
+	}{{got.created, store.MemberCreated}, {got.enrolled, store.MemberEnrolled}} {
+		if l.on {
+			if err := store.LogMember(ctx, tx, store.MemberLogEntry{ToolID: tool.ID, CourseID: place.course.InstanceID, UserID: got.userID,
+				Action: l.action, Detail: "member " + m.UserID + " of the roster of consumer key " + key, TimeCreated: now}); err != nil {
+				return got, err
+			}
+		}
+	}
+	return got, nil
 }
 
 // unenrolMissing unenrols the users this service brought into the course
 // for the consumer key who are not in its roster any more.
-func (s *Syncer) unenrolMissing(ctx context.Context, tool *store.Tool, course moodle.Context, key string, current map[int64]bool, o Options, tr *ToolResult) {
-	candidates, err := UnenrolCandidates(ctx, s.DB, tool, course.InstanceID, key)
-	if err != nil {
-		tr.Err = err
-		return
-	}
-	site, err := moodle.LoadSite(ctx, s.DB, s.Forced)
-	if err != nil {
-		tr.Err = err
-		return
-	}
-	logStore, err := moodle.LoadLogStore(ctx, s.DB, site)
+func (s *Syncer) unenrolMissing(ctx context.Context, e *env, tool *store.Tool, course moodle.Context, key string, current map[int64]bool, o Options, tr *ToolResult) {
+	candidates, err := store.UnenrolCandidates(ctx, s.DB, tool.ID, course.InstanceID, key)
 	if err != nil {
 		tr.Err = err
 		return
 	}
 	for _, uid := range candidates {
-		if current[uid] || site.IsSiteAdmin(uid) {
+		if current[uid] || e.site.IsSiteAdmin(uid) {
 			continue
 		}
 		if o.DryRun {
@@ -412,10 +478,10 @@ func (s *Syncer) unenrolMissing(ctx context.Context, tool *store.Tool, course mo
 		}
 		now := s.now().Unix()
 		var removed bool
-		err := s.DB.WithTx(ctx, func(tx *database.Tx) error {
+		err := s.inTx(ctx, func(tx *database.Tx, caches moodle.CacheInvalidator) error {
 			var err error
-			removed, err = moodle.UnenrolFromManual(ctx, tx, site, moodle.Unenrolment{Course: course, UserID: uid,
-				Origin: "cli", Time: now, Log: logStore})
+			removed, err = moodle.UnenrolFromManual(ctx, tx, moodle.Actor{Origin: "cli", Time: now, Log: e.logs, Caches: caches},
+				e.site, moodle.Unenrolment{Course: course, UserID: uid})
 			if err != nil || !removed {
 				return err
 			}
@@ -434,64 +500,39 @@ func (s *Syncer) unenrolMissing(ctx context.Context, tool *store.Tool, course mo
 	}
 }
 
-// UnenrolCandidates returns the users a tool's sync may unenrol from its
-// course for a consumer key: LTI accounts (usernames the service makes)
-// with a local_ltiprovider_user row of this tool and key, holding an
-// enrolment of the course's manual instance, and brought into the course
-// by no other consumer key (no row of another key for any tool of the
-// course). Local teachers and students, and anyone another consumer
-// brought in, are never among them.
-func UnenrolCandidates(ctx context.Context, q database.Querier, tool *store.Tool, courseID int64, key string) ([]int64, error) {
-	var ids []int64
-	err := q.Select(ctx, &ids, `SELECT DISTINCT lu.userid FROM {local_ltiprovider_user} lu
-		JOIN {user} u ON u.id = lu.userid AND u.deleted = 0 AND u.username LIKE 'ltiprovider%'
-		JOIN {user_enrolments} ue ON ue.userid = lu.userid
-		JOIN {enrol} e ON e.id = ue.enrolid AND e.courseid = ? AND e.enrol = 'manual'
-		WHERE lu.toolid = ? AND COALESCE(lu.consumerkey, '') = ?
-		  AND NOT EXISTS (SELECT 1 FROM {local_ltiprovider_user} o JOIN {local_ltiprovider} t ON t.id = o.toolid
-		                   WHERE o.userid = lu.userid AND t.courseid = ? AND COALESCE(o.consumerkey, '') <> ?)
-		ORDER BY lu.userid`, courseID, tool.ID, key, courseID, key)
-	if err != nil {
-		return nil, fmt.Errorf("users to check in course %d: %w", courseID, err)
-	}
-	return ids, nil
+// toolPlaceCtx is where a tool puts its users: its course and, for an
+// activity tool, the activity.
+type toolPlaceCtx struct {
+	course moodle.Context
+	module *moodle.Context
 }
 
-func (s *Syncer) logMember(ctx context.Context, q database.Querier, tool *store.Tool, course moodle.Context, got Provisioned, m Member) error {
-	now := s.now().Unix()
-	for _, e := range []struct {
-		on     bool
-		action string
-	}{{got.Created, store.MemberCreated}, {got.Enrolled, store.MemberEnrolled}} {
-		if !e.on {
-			continue
-		}
-		if err := store.LogMember(ctx, q, store.MemberLogEntry{ToolID: tool.ID, CourseID: course.InstanceID, UserID: got.UserID,
-			Action: e.action, Detail: "member " + m.UserID + " of the consumer's roster", TimeCreated: now}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// toolCourse is the context of the course a tool enrols into: the tool's
-// course, or the course of its activity.
-func toolCourse(ctx context.Context, q database.Querier, tool *store.Tool) (moodle.Context, error) {
+func toolPlace(ctx context.Context, q database.Querier, tool *store.Tool) (*toolPlaceCtx, error) {
 	c, err := moodle.GetContext(ctx, q, tool.ContextID)
 	if err != nil {
-		return c, fmt.Errorf("tool %d: its course or activity is gone: %w", tool.ID, err)
+		return nil, fmt.Errorf("tool %d: its course or activity is gone: %w", tool.ID, err)
 	}
 	switch c.Level {
 	case moodle.ContextCourse:
-		return c, nil
+		return &toolPlaceCtx{course: c}, nil
 	case moodle.ContextModule:
 		cm, err := moodle.GetCourseModule(ctx, q, c.InstanceID)
 		if err != nil {
-			return c, fmt.Errorf("tool %d: its activity is gone: %w", tool.ID, err)
+			return nil, fmt.Errorf("tool %d: its activity is gone: %w", tool.ID, err)
 		}
-		return moodle.ContextOf(ctx, q, moodle.ContextCourse, cm.Course)
+		course, err := moodle.ContextOf(ctx, q, moodle.ContextCourse, cm.Course)
+		if err != nil {
+			return nil, fmt.Errorf("tool %d: %w", tool.ID, err)
+		}
+		return &toolPlaceCtx{course: course, module: &c}, nil
 	}
-	return c, fmt.Errorf("tool %d: context %d is not a course or activity", tool.ID, c.ID)
+	return nil, fmt.Errorf("tool %d: context %d is not a course or activity", tool.ID, c.ID)
+}
+
+// lti11ParseInstructor says whether a member's roles make them an
+// instructor, by the launch's rules (context roles only, exact names).
+func lti11ParseInstructor(roles string, institutionAdmin bool) bool {
+	return lti11.ParseRoles(roles).IsInstructor(lti11.RoleOptions{InstitutionAdminInstructor: institutionAdmin})
 }
 
 func dedupe(ms []Member) []Member {

@@ -5,23 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 )
 
 // Unenrolment is one user to remove from a course's manual enrolment
-// instance, and who does it.
+// instance.
 type Unenrolment struct {
 	Course Context // the course's context
 	UserID int64
-	// ActorID is $USER->id (0 for a scheduled task); IP and Origin ("cli"
-	// or "web") go into the events; Time is when.
-	ActorID int64
-	IP      string
-	Origin  string
-	Time    int64
-	Log     LogStore
 }
 
 // UnenrolFromManual does what enrol_plugin::unenrol_user() does for the
@@ -38,13 +30,13 @@ type Unenrolment struct {
 //     the course's user_lastaccess row;
 //   - the events role_unassigned, group_member_removed, grade_deleted and
 //     user_enrolment_deleted, and the user's access marked dirty so a
-//     logged-in user loses the course on the next request.
+//     logged-in user loses the course on the next request; the user's group
+//     cache and the course contacts cache are dropped through a.Caches.
 //
 // Not done, as nothing outside PHP can: recomputing activity completion
-// from the deleted grades, and dropping the course contacts and group
-// caches (they expire on their own). It reports false when the user had
-// no manual enrolment in the course.
-func UnenrolFromManual(ctx context.Context, q database.Querier, site *Site, u Unenrolment) (bool, error) {
+// from the deleted grades. It reports false when the user had no manual
+// enrolment in the course.
+func UnenrolFromManual(ctx context.Context, q database.Querier, a Actor, site *Site, u Unenrolment) (bool, error) {
 	courseID := u.Course.InstanceID
 	var ue struct {
 		ID           int64 `db:"id"`
@@ -66,7 +58,7 @@ func UnenrolFromManual(ctx context.Context, q database.Querier, site *Site, u Un
 	if err != nil {
 		return false, fmt.Errorf("manual enrolment of user %d in course %d: %w", u.UserID, courseID, err)
 	}
-	un := unenroller{q: q, site: site, u: u}
+	un := unenroller{q: q, a: a, site: site, u: u}
 	// What the instance itself made.
 	if err := un.removeGroupMembers(ctx, "gm.component = 'enrol_manual' AND gm.itemid = ?", ue.EnrolID); err != nil {
 		return false, err
@@ -111,28 +103,21 @@ func UnenrolFromManual(ctx context.Context, q database.Querier, site *Site, u Un
 	if err != nil {
 		return false, err
 	}
-	return true, un.markDirty(ctx)
+	// core_course_category::user_enrolment_changed(): the course listing's
+	// contacts may have included the user.
+	a.invalidate("core/coursecontacts", idString(courseID))
+	return true, MarkUserDirty(ctx, q, site, u.UserID, a.Time)
 }
 
 type unenroller struct {
 	q    database.Querier
+	a    Actor
 	site *Site
 	u    Unenrolment
 }
 
 func (un *unenroller) event(ctx context.Context, e Event) error {
-	e.UserID, e.IP, e.Origin, e.TimeCreated = un.u.ActorID, un.u.IP, un.u.Origin, un.u.Time
-	if e.Origin == "" {
-		e.Origin = "cli"
-	}
-	return un.u.Log.Write(ctx, un.q, e)
-}
-
-// markDirty is mark_user_dirty(): the user's sessions rebuild their access
-// on their next request.
-func (un *unenroller) markDirty(ctx context.Context) error {
-	return SetCacheFlag(ctx, un.q, "accesslib/dirtyusers", idString(un.u.UserID), "1",
-		un.u.Time+int64(un.site.SessionTimeout().Seconds()), time.Unix(un.u.Time, 0))
+	return un.a.Log.Write(ctx, un.q, un.a.event(e))
 }
 
 // unassignRoles is role_unassign_all() for the user's assignments matching
@@ -160,6 +145,13 @@ func (un *unenroller) unassignRoles(ctx context.Context, where string, args ...a
 		} else if err != nil {
 			return err
 		}
+		if err := MarkUserDirty(ctx, un.q, un.site, un.u.UserID, un.a.Time); err != nil {
+			return err
+		}
+		// core_course_category::role_assignment_changed().
+		if c.Level <= ContextCourse && un.site.Has("coursecontact", idString(ra.RoleID)) {
+			un.a.invalidate("core/coursecontacts", idString(un.u.Course.InstanceID))
+		}
 		if err := un.event(ctx, Event{Name: `\core\event\role_unassigned`, Component: "core", Action: "unassigned",
 			Target: "role", ObjectTable: "role", ObjectID: ra.RoleID, CRUD: "d", EduLevel: LevelOther,
 			Context: c, CourseID: un.u.Course.InstanceID, RelatedUser: un.u.UserID,
@@ -186,7 +178,7 @@ func (un *unenroller) removeGroupMembers(ctx context.Context, where string, args
 		if _, err := un.q.Exec(ctx, "DELETE FROM {groups_members} WHERE groupid = ? AND userid = ?", gid, un.u.UserID); err != nil {
 			return fmt.Errorf("removing user %d from group %d: %w", un.u.UserID, gid, err)
 		}
-		if _, err := un.q.Exec(ctx, "UPDATE {groups} SET timemodified = ? WHERE id = ?", un.u.Time, gid); err != nil {
+		if _, err := un.q.Exec(ctx, "UPDATE {groups} SET timemodified = ? WHERE id = ?", un.a.Time, gid); err != nil {
 			return fmt.Errorf("group %d: %w", gid, err)
 		}
 		if _, err := un.q.Exec(ctx, `DELETE m FROM {message_conversation_members} m JOIN {message_conversations} c ON c.id = m.conversationid
@@ -194,6 +186,7 @@ func (un *unenroller) removeGroupMembers(ctx context.Context, where string, args
 			gid, un.u.Course.ID, un.u.UserID); err != nil {
 			return fmt.Errorf("group %d conversation: %w", gid, err)
 		}
+		un.a.invalidate("core/user_group_groupings", idString(un.u.UserID))
 		if err := un.event(ctx, Event{Name: `\core\event\group_member_removed`, Component: "core", Action: "removed",
 			Target: "group_member", ObjectTable: "groups", ObjectID: gid, CRUD: "d", EduLevel: LevelOther,
 			Context: un.u.Course, CourseID: un.u.Course.InstanceID, RelatedUser: un.u.UserID}); err != nil {
@@ -231,7 +224,7 @@ func (un *unenroller) deleteGrades(ctx context.Context) error {
 				excluded, feedback, feedbackformat, information, informationformat)
 				SELECT 3, id, 'userdelete', ?, ?, itemid, userid, rawgrade, rawgrademax, rawgrademin, rawscaleid, usermodified, finalgrade,
 				hidden, locked, locktime, exported, overridden, excluded, feedback, feedbackformat, information, informationformat
-				FROM {grade_grades} WHERE id = ?`, un.u.Time, un.u.ActorID, g.ID)
+				FROM {grade_grades} WHERE id = ?`, un.a.Time, un.a.UserID, g.ID)
 			if err != nil {
 				return fmt.Errorf("grade history of grade %d: %w", g.ID, err)
 			}

@@ -16,7 +16,7 @@ func TestMain(m *testing.M) { testdb.Main(m) }
 // The fixture's student1 (user 3) is enrolled in PROV1 (course 3, context
 // 13) through its manual instance (enrol 4) as a student, and has grades
 // in the course (the assignment's 85 and the course total).
-func unenrolment(t *testing.T, db *database.DB) (moodle.Unenrolment, *moodle.Site) {
+func unenrolment(t *testing.T, db *database.DB) (moodle.Unenrolment, moodle.Actor, *moodle.Site) {
 	t.Helper()
 	ctx := context.Background()
 	site, err := moodle.LoadSite(ctx, db, nil)
@@ -31,8 +31,11 @@ func unenrolment(t *testing.T, db *database.DB) (moodle.Unenrolment, *moodle.Sit
 	if err != nil {
 		t.Fatal(err)
 	}
-	return moodle.Unenrolment{Course: course, UserID: 3, Time: 1795760000, Origin: "cli", Log: log}, site
+	return moodle.Unenrolment{Course: course, UserID: 3}, moodle.Actor{Time: 1795760000, Origin: "cli", Log: log, Caches: &caches}, site
 }
+
+// caches records the cache invalidations asked for.
+var caches moodle.PendingInvalidations
 
 func TestUnenrolLastEnrolmentCleansUp(t *testing.T) {
 	db, tdb := testenv.DB(t)
@@ -48,10 +51,10 @@ func TestUnenrolLastEnrolmentCleansUp(t *testing.T) {
 	history := tdb.Count(t, "grade_grades_history", "")
 	logBefore := tdb.Count(t, "logstore_standard_log", "")
 
-	u, site := unenrolment(t, db)
+	u, a, site := unenrolment(t, db)
 	var removed bool
 	err := db.WithTx(ctx, func(tx *database.Tx) (err error) {
-		removed, err = moodle.UnenrolFromManual(ctx, tx, site, u)
+		removed, err = moodle.UnenrolFromManual(ctx, tx, a, site, u)
 		return err
 	})
 	if err != nil || !removed {
@@ -114,7 +117,7 @@ func TestUnenrolLastEnrolmentCleansUp(t *testing.T) {
 		t.Error("user not marked dirty")
 	}
 	// Again: nothing to do.
-	if removed, err := moodle.UnenrolFromManual(ctx, db, site, u); err != nil || removed {
+	if removed, err := moodle.UnenrolFromManual(ctx, db, a, site, u); err != nil || removed {
 		t.Fatal(removed, err)
 	}
 }
@@ -125,8 +128,8 @@ func TestUnenrolKeepsWhatAnotherEnrolmentNeeds(t *testing.T) {
 	db, tdb := testenv.DB(t)
 	ctx := context.Background()
 	tdb.Exec(t, "INSERT INTO {user_enrolments} (status, enrolid, userid, timestart, timeend, modifierid, timecreated, timemodified) VALUES (0, 6, 3, 0, 0, 3, 1, 1)")
-	u, site := unenrolment(t, db)
-	removed, err := moodle.UnenrolFromManual(ctx, db, site, u)
+	u, a, site := unenrolment(t, db)
+	removed, err := moodle.UnenrolFromManual(ctx, db, a, site, u)
 	if err != nil || !removed {
 		t.Fatal(removed, err)
 	}

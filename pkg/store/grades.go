@@ -277,6 +277,15 @@ func GradeReport(ctx context.Context, q database.Querier, toolID int64, userIDs 
 	return rows, nil
 }
 
+// SetToolGradeSync records when a tool's grades were last worked out, in
+// the plugin's column local_ltiprovider.lastsync.
+func SetToolGradeSync(ctx context.Context, q database.Querier, toolID, when int64) error {
+	if _, err := q.Exec(ctx, "UPDATE {local_ltiprovider} SET lastsync = ? WHERE id = ?", when, toolID); err != nil {
+		return fmt.Errorf("tool %d: %w", toolID, err)
+	}
+	return nil
+}
+
 // GradeStateCounts counts a tool's rows by state, for summaries.
 func GradeStateCounts(ctx context.Context, q database.Querier, toolID int64) (map[string]int, error) {
 	var rows []struct {

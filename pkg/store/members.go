@@ -65,6 +65,60 @@ func ToolUserIDs(ctx context.Context, q database.Querier, toolID int64) (map[int
 	return out, nil
 }
 
+// EnsureToolUser gives a user brought in by membership sync the
+// local_ltiprovider_user row a launch would have made (consumer key, no
+// outcome service, no stored secret, lastaccess 0: the user has not
+// launched), so the service knows it brought them into the course. An
+// existing row is left as it is, except that a missing consumer key is
+// filled in. Callers hold the user's row lock, as provision.User leaves it.
+func EnsureToolUser(ctx context.Context, q database.Querier, toolID, userID int64, consumerKey string) (created bool, err error) {
+	var row struct {
+		ID          int64  `db:"id"`
+		ConsumerKey string `db:"consumerkey"`
+	}
+	err = q.Get(ctx, &row, "SELECT id, COALESCE(consumerkey, '') AS consumerkey FROM {local_ltiprovider_user} WHERE toolid = ? AND userid = ? ORDER BY id LIMIT 1", toolID, userID)
+	switch {
+	case errors.Is(err, database.ErrNotFound):
+		_, err = q.Exec(ctx, `INSERT INTO {local_ltiprovider_user} (userid, toolid, serviceurl, sourceid, consumerkey, consumersecret,
+			lastgrade, lastsync, lastaccess, membershipsurl, membershipsid) VALUES (?, ?, '', '', ?, '', 0, 0, 0, '', '')`,
+			userID, toolID, consumerKey)
+		if err != nil {
+			return false, fmt.Errorf("recording member %d of tool %d: %w", userID, toolID, err)
+		}
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("user %d of tool %d: %w", userID, toolID, err)
+	case row.ConsumerKey == "" && consumerKey != "":
+		if _, err := q.Exec(ctx, "UPDATE {local_ltiprovider_user} SET consumerkey = ? WHERE id = ?", consumerKey, row.ID); err != nil {
+			return false, fmt.Errorf("user %d of tool %d: %w", userID, toolID, err)
+		}
+	}
+	return false, nil
+}
+
+// UnenrolCandidates returns the users a tool's member sync may unenrol
+// from its course for a consumer key: LTI accounts (usernames the service
+// makes) with a local_ltiprovider_user row of this tool and key, holding an
+// enrolment of the course's manual instance, and brought into the course
+// by no other consumer key (no row of another key for any tool of the
+// course). Local teachers and students, and anyone another consumer
+// brought in, are never among them.
+func UnenrolCandidates(ctx context.Context, q database.Querier, toolID, courseID int64, consumerKey string) ([]int64, error) {
+	var ids []int64
+	err := q.Select(ctx, &ids, `SELECT DISTINCT lu.userid FROM {local_ltiprovider_user} lu
+		JOIN {user} u ON u.id = lu.userid AND u.deleted = 0 AND u.username LIKE 'ltiprovider%'
+		JOIN {user_enrolments} ue ON ue.userid = lu.userid
+		JOIN {enrol} e ON e.id = ue.enrolid AND e.courseid = ? AND e.enrol = 'manual'
+		WHERE lu.toolid = ? AND COALESCE(lu.consumerkey, '') = ?
+		  AND NOT EXISTS (SELECT 1 FROM {local_ltiprovider_user} o JOIN {local_ltiprovider} t ON t.id = o.toolid
+		                   WHERE o.userid = lu.userid AND t.courseid = ? AND COALESCE(o.consumerkey, '') <> ?)
+		ORDER BY lu.userid`, courseID, toolID, consumerKey, courseID, consumerKey)
+	if err != nil {
+		return nil, fmt.Errorf("users to check in course %d: %w", courseID, err)
+	}
+	return ids, nil
+}
+
 // lastSyncName is the plugin's config_plugins row of a tool's last member
 // sync time, reused so sites that ran the plugin keep their schedule.
 func lastSyncName(toolID int64) string { return "membershipslastsync-" + strconv.FormatInt(toolID, 10) }
