@@ -13,6 +13,8 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/gradesync"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/jobs"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/membersync"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/netguard"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/outcomes"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
@@ -42,13 +44,29 @@ func gradeJob(cfg *config.Config, log *slog.Logger, db *database.DB) *gradesync.
 	}
 }
 
+// memberSyncer builds membership sync from the configuration.
+func memberSyncer(cfg *config.Config, log *slog.Logger, db *database.DB) *membersync.Syncer {
+	return &membersync.Syncer{
+		DB:       db,
+		Forced:   cfg,
+		DataRoot: cfg.Moodle.DataRoot,
+		AppCache: moodle.NewFileAppCache(moodleCacheDir(cfg)),
+		Log:      log,
+		Fetcher:  &membersync.Fetcher{Guard: guard(cfg), UserAgent: "moodle-ltiprovider/" + version.Version},
+	}
+}
+
 // scheduledJobs are the jobs serve runs, by their configured schedules
 // ("off" leaves a job out).
 func scheduledJobs(cfg *config.Config, log *slog.Logger, db *database.DB) []jobs.Job {
 	grades := gradeJob(cfg, log, db)
+	members := memberSyncer(cfg, log, db)
 	all := []jobs.Job{
 		{Name: "grades", Spec: cfg.Schedule.Grades, Run: func(ctx context.Context) (jobs.Result, error) {
 			return grades.Run(ctx, gradesync.Options{})
+		}},
+		{Name: "members", Spec: cfg.Schedule.Members, Run: func(ctx context.Context) (jobs.Result, error) {
+			return members.Run(ctx, membersync.Options{})
 		}},
 		{Name: "housekeeping", Spec: cfg.Schedule.Housekeeping, Run: func(ctx context.Context) (jobs.Result, error) {
 			return jobs.Housekeeping(ctx, db, time.Now())
@@ -115,6 +133,37 @@ func (g *gradeResender) ForceResend(ctx context.Context, toolID int64, userIDs [
 		out.Lines = append(out.Lines, reportLine(r))
 	}
 	return out, nil
+}
+
+// memberSyncNow is the administration pages' "force sync members"
+// (admin.MemberSyncer): the tool's sync now, whatever its syncperiod,
+// under the members job's lock.
+type memberSyncNow struct {
+	db     *database.DB
+	syncer *membersync.Syncer
+}
+
+func (m *memberSyncNow) SyncTool(ctx context.Context, toolID int64) (admin.SyncResult, error) {
+	rctx, cancel := context.WithTimeout(ctx, resendBudget)
+	defer cancel()
+	res, err := jobs.RunLocked(rctx, m.db, "members", 5*time.Second, func(ctx context.Context) (jobs.Result, error) {
+		return m.syncer.Run(ctx, membersync.Options{ToolIDs: []int64{toolID}, Force: true})
+	})
+	switch {
+	case errors.Is(err, jobs.ErrBusy):
+		return admin.SyncResult{Summary: "A membership sync is in progress; try again in a moment."}, nil
+	case errors.Is(err, membersync.ErrNoSuchTool):
+		return admin.SyncResult{Summary: "Nothing synced: " + strings.TrimPrefix(err.Error(), "membersync: ")}, nil
+	}
+	mr, _ := res.(membersync.Result)
+	out := admin.SyncResult{Summary: mr.Summary()}
+	for _, t := range mr.Tools {
+		out.Lines = append(out.Lines, t.Lines...)
+		if t.Err != nil {
+			out.Lines = append(out.Lines, "error: "+t.Err.Error())
+		}
+	}
+	return out, err
 }
 
 // reportLine describes one user's grade passback in words.

@@ -113,7 +113,8 @@ func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *databa
 		return
 	}
 	(&admin.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log,
-		Grades: &gradeResender{db: db, job: gradeJob(cfg, log, db)}}).Mount(r)
+		Grades:  &gradeResender{db: db, job: gradeJob(cfg, log, db)},
+		Members: &memberSyncNow{db: db, syncer: memberSyncer(cfg, log, db)}}).Mount(r)
 	(&layout.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log}).Mount(r)
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/gradesync"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/jobs"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/membersync"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
 )
 
@@ -80,6 +81,12 @@ func cmdSync(ctx context.Context, c *cli) error {
 	switch sub {
 	case "grades":
 		return syncGrades(ctx, c, cfg, log, db, f)
+	case "members":
+		if len(f.users) > 0 {
+			fmt.Fprintln(c.stderr, "ltiprovider sync members: --user applies to grades only")
+			return errUsage
+		}
+		return syncMembers(ctx, c, cfg, log, db, f)
 	case "housekeeping":
 		run := func(ctx context.Context) (jobs.Result, error) { return jobs.Housekeeping(ctx, db, time.Now()) }
 		return runJob(ctx, c, log, db, "housekeeping", cfg.Schedule.Housekeeping, f.once, run)
@@ -102,6 +109,39 @@ func syncGrades(ctx context.Context, c *cli, cfg *config.Config, log *slog.Logge
 	}
 	run := func(ctx context.Context) (jobs.Result, error) { return job.Run(ctx, o) }
 	return runJob(ctx, c, log, db, "grades", cfg.Schedule.Grades, f.once, run)
+}
+
+func syncMembers(ctx context.Context, c *cli, cfg *config.Config, log *slog.Logger, db *database.DB, f syncFlags) error {
+	s := memberSyncer(cfg, log, db)
+	o := membersync.Options{ToolIDs: f.tools, Force: f.force, DryRun: f.dry}
+	if f.dry {
+		res, err := s.Run(ctx, o)
+		printMembers(c.stdout, res)
+		fmt.Fprintln(c.stdout, "dry run: nothing was written")
+		return err
+	}
+	run := func(ctx context.Context) (jobs.Result, error) {
+		res, err := s.Run(ctx, o)
+		if f.once {
+			printMembers(c.stdout, res)
+		}
+		return res, err
+	}
+	return runJob(ctx, c, log, db, "members", cfg.Schedule.Members, f.once, run)
+}
+
+func printMembers(w io.Writer, res membersync.Result) {
+	for _, t := range res.Tools {
+		if t.Status == "skipped" {
+			fmt.Fprintf(w, "tool %d: not due (syncperiod)\n", t.ToolID)
+			continue
+		}
+		fmt.Fprintf(w, "tool %d: %s, %d members, %d created, %d enrolled, %d unenrolled, %d not enrolled\n",
+			t.ToolID, t.Status, t.Members, t.Created, t.Enrolled, t.Unenrolled, t.Skipped)
+		for _, l := range t.Lines {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	}
 }
 
 // runJob runs a job once (--once) or on its schedule until ctx ends.

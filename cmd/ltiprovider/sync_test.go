@@ -129,3 +129,35 @@ func TestGradeResenderForAdminPages(t *testing.T) {
 		t.Fatalf("%+v %v", res, err)
 	}
 }
+
+func TestSyncMembersCommandAndAdminAdapter(t *testing.T) {
+	db, tdb := testenv.DB(t)
+	ctx := context.Background()
+	tool := store.NewTool(3, 13, 3, 5, 1795754326)
+	tool.SyncMembers, tool.SyncMode = true, store.SyncEnrolAndUnenrol
+	store.InsertTool(ctx, db, tool)
+	base := []string{"--dsn", tdb.DSN(), "--db-prefix", tdb.Prefix, "--wwwroot", "https://moodle.example.org", "--log-level", "error"}
+	var out, errOut bytes.Buffer
+	code := run(ctx, append([]string{"sync", "members", "--once"}, base...), &out, &errOut)
+	if code != 0 || !strings.Contains(out.String(), "tool "+itoa(tool.ID)+": ok") || !strings.Contains(out.String(), "no memberships service yet") {
+		t.Fatalf("%d %s %s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	// Not due again within syncperiod, unless forced.
+	run(ctx, append([]string{"sync", "members", "--once"}, base...), &out, &errOut)
+	if !strings.Contains(out.String(), "not due") {
+		t.Fatalf("%s", out.String())
+	}
+	if code := run(ctx, append([]string{"sync", "members", "--once", "--user", "3"}, base...), &out, &errOut); code != 2 {
+		t.Fatalf("--user accepted for members: %d", code)
+	}
+	m := &memberSyncNow{db: db, syncer: memberSyncer(&config.Config{Sync: config.Sync{Timeout: 5 * time.Second}}, logging.Discard(), db)}
+	res, err := m.SyncTool(ctx, tool.ID)
+	if err != nil || !strings.Contains(res.Summary, "1 tool(s) synced") || len(res.Lines) != 1 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	res, err = m.SyncTool(ctx, 999)
+	if err != nil || !strings.Contains(res.Summary, "does not exist") {
+		t.Fatalf("%+v %v", res, err)
+	}
+}
