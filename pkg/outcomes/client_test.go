@@ -152,3 +152,19 @@ func TestFakeConsumerAnswersLikeMoodle(t *testing.T) {
 		t.Fatalf("got\n%q\nwant\n%q", got, want)
 	}
 }
+
+// Checklist D34: a consumer that redirects to an internal address is not
+// followed (and nothing signed goes there).
+func TestRedirectNotFollowed(t *testing.T) {
+	c := outcomestest.New("k", "s")
+	defer c.Close()
+	c.SetFault(func(outcomestest.Request) *outcomestest.Fault {
+		return &outcomestest.Fault{Status: http.StatusFound, Header: http.Header{"Location": {"http://169.254.169.254/latest/meta-data"}}}
+	})
+	_, err := newClient().Send(context.Background(), outcomes.Target{URL: c.URL, ConsumerKey: "k", Secret: "s"},
+		outcomes.Message{Operation: outcomes.Replace, SourcedID: "s1", Score: "1"})
+	var oe *outcomes.Error
+	if !errors.As(err, &oe) || oe.Retryable || !errors.Is(err, netguard.ErrBlocked) || !strings.Contains(oe.Msg, "redirect") {
+		t.Fatalf("%v", err)
+	}
+}
