@@ -48,6 +48,7 @@ type Deliverer struct {
 	Now    func() time.Time
 	Jitter func(d time.Duration) time.Duration
 
+	once  sync.Once
 	mu    sync.Mutex
 	hosts map[string]chan struct{}
 }
@@ -72,7 +73,9 @@ func (r *DeliveryResult) Add(o DeliveryResult) {
 	r.Released += o.Released
 }
 
-func (d *Deliverer) defaults() {
+func (d *Deliverer) defaults() { d.once.Do(d.setDefaults) }
+
+func (d *Deliverer) setDefaults() {
 	if d.Workers <= 0 {
 		d.Workers = DefaultWorkers
 	}
