@@ -14,6 +14,7 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/gradesync"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/jobs"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/membersync"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/metrics"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/netguard"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/outcomes"
@@ -56,10 +57,18 @@ func memberSyncer(cfg *config.Config, log *slog.Logger, db *database.DB) *member
 	}
 }
 
+// observed has the grade job's deliveries counted by the metrics.
+func observed(j *gradesync.Job, m *metrics.Metrics) *gradesync.Job {
+	if m != nil {
+		j.Deliverer.Observer = m
+	}
+	return j
+}
+
 // scheduledJobs are the jobs serve runs, by their configured schedules
-// ("off" leaves a job out).
-func scheduledJobs(cfg *config.Config, log *slog.Logger, db *database.DB) []jobs.Job {
-	grades := gradeJob(cfg, log, db)
+// ("off" leaves a job out). m counts the grade deliveries (nil: no metrics).
+func scheduledJobs(cfg *config.Config, log *slog.Logger, db *database.DB, m *metrics.Metrics) []jobs.Job {
+	grades := observed(gradeJob(cfg, log, db), m)
 	members := memberSyncer(cfg, log, db)
 	all := []jobs.Job{
 		{Name: "grades", Spec: cfg.Schedule.Grades, Run: func(ctx context.Context) (jobs.Result, error) {
@@ -81,9 +90,13 @@ func scheduledJobs(cfg *config.Config, log *slog.Logger, db *database.DB) []jobs
 	return on
 }
 
-// startScheduler schedules the jobs and starts them.
-func startScheduler(log *slog.Logger, db *database.DB, list []jobs.Job) (*jobs.Scheduler, error) {
+// startScheduler schedules the jobs and starts them; m times their runs
+// (nil: no metrics).
+func startScheduler(log *slog.Logger, db *database.DB, list []jobs.Job, m *metrics.Metrics) (*jobs.Scheduler, error) {
 	s := &jobs.Scheduler{DB: db, Log: log, Parser: config.CronParser}
+	if m != nil {
+		s.Observer = m
+	}
 	for _, j := range list {
 		if err := s.Add(j); err != nil {
 			return nil, err

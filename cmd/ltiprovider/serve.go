@@ -23,6 +23,7 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodleauth"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/session"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/version"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/web"
 )
@@ -62,7 +63,8 @@ func cmdServe(ctx context.Context, c *cli) error {
 		return err
 	}
 	defer stopMetrics()
-	sched, err := startScheduler(log, db, scheduledJobs(cfg, log, db))
+	m.WatchGradeQueue(func(ctx context.Context) (map[string]int64, error) { return store.GradeQueueDepth(ctx, db) }, log)
+	sched, err := startScheduler(log, db, scheduledJobs(cfg, log, db, m), m)
 	if err != nil {
 		ln.Close()
 		return err
@@ -149,7 +151,7 @@ func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *databa
 		return
 	}
 	(&admin.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log,
-		Grades:  &gradeResender{db: db, job: gradeJob(cfg, log, db)},
+		Grades:  &gradeResender{db: db, job: observed(gradeJob(cfg, log, db), m)},
 		Members: &memberSyncNow{db: db, syncer: memberSyncer(cfg, log, db)}}).Mount(r)
 	(&layout.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log}).Mount(r)
 }

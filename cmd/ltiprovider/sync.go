@@ -150,7 +150,7 @@ func runJob(ctx context.Context, c *cli, log *slog.Logger, db *database.DB, name
 		if spec == config.ScheduleOff {
 			return fmt.Errorf("schedule.%s is off; use --once to run it by hand", name)
 		}
-		s, err := startScheduler(log, db, []jobs.Job{{Name: name, Spec: spec, Run: run}})
+		s, err := startScheduler(log, db, []jobs.Job{{Name: name, Spec: spec, Run: run}}, nil)
 		if err != nil {
 			return err
 		}

@@ -47,10 +47,19 @@ type Deliverer struct {
 	// [0, d) (nil: math/rand).
 	Now    func() time.Time
 	Jitter func(d time.Duration) time.Duration
+	// Observer hears of every delivery's outcome as it happens (the
+	// service's metrics); nil for none.
+	Observer Observer
 
 	once  sync.Once
 	mu    sync.Mutex
 	hosts map[string]chan struct{}
+}
+
+// Observer hears of deliveries: n of them with one outcome (sent,
+// deleted, retrying, failed, lost, released: DeliveryResult's fields).
+type Observer interface {
+	GradeDeliveries(outcome string, n int)
 }
 
 // DeliveryResult counts what a delivery run did; metrics read it.
@@ -144,6 +153,7 @@ func (d *Deliverer) Run(ctx context.Context, f store.DueFilter) (DeliveryResult,
 			go func(row *store.DueGrade) {
 				defer wg.Done()
 				r := d.deliverOne(ctx, row, global, rec)
+				d.observe(r)
 				mu.Lock()
 				total.Add(r)
 				if r.Lost == 0 {
@@ -160,6 +170,21 @@ func (d *Deliverer) Run(ctx context.Context, f store.DueFilter) (DeliveryResult,
 		}
 	}
 	return total, nil
+}
+
+// observe tells the Observer what one delivery did.
+func (d *Deliverer) observe(r DeliveryResult) {
+	if d.Observer == nil {
+		return
+	}
+	for _, o := range []struct {
+		outcome string
+		n       int
+	}{{"sent", r.Sent}, {"deleted", r.Deleted}, {"retrying", r.Retried}, {"failed", r.Failed}, {"lost", r.Lost}, {"released", r.Released}} {
+		if o.n > 0 {
+			d.Observer.GradeDeliveries(o.outcome, o.n)
+		}
+	}
 }
 
 // deliverOne claims, sends and records one row.

@@ -51,12 +51,22 @@ func RunLocked(ctx context.Context, db Locker, name string, wait time.Duration, 
 	return fn(ctx)
 }
 
+// Observer hears of scheduled runs: the job's name, the result (ok,
+// failed, or skipped when another replica held the lock) and how long the
+// run took.
+type Observer interface {
+	Job(name, result string, took time.Duration)
+}
+
 // Scheduler runs jobs on their schedules.
 type Scheduler struct {
 	DB  Locker
 	Log *slog.Logger
 	// Parser reads the cron expressions (config.CronParser).
 	Parser cron.ScheduleParser
+	// Observer hears of every scheduled run (the service's metrics); nil
+	// for none.
+	Observer Observer
 
 	cron   *cron.Cron
 	ctx    context.Context
@@ -95,7 +105,18 @@ func (s *Scheduler) Add(j Job) error {
 func (s *Scheduler) runOnce(j Job) {
 	start := time.Now()
 	res, err := RunLocked(s.ctx, s.DB, j.Name, 0, j.Run)
-	took := time.Since(start).Round(time.Millisecond).String()
+	elapsed := time.Since(start)
+	if s.Observer != nil {
+		result := "ok"
+		switch {
+		case errors.Is(err, ErrBusy):
+			result = "skipped"
+		case err != nil:
+			result = "failed"
+		}
+		s.Observer.Job(j.Name, result, elapsed)
+	}
+	took := elapsed.Round(time.Millisecond).String()
 	switch {
 	case errors.Is(err, ErrBusy):
 		s.Log.Debug("job skipped: running elsewhere", "job", j.Name)

@@ -2,15 +2,13 @@ package metrics
 
 import (
 	"net/http"
-	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Handler serves /metrics and, when withPprof, net/http/pprof under
-// /debug/pprof/. The pprof handlers are mounted here explicitly, never on
-// http.DefaultServeMux, so they exist on this listener only.
+// Handler serves /metrics and, when withPprof, the profiling endpoints
+// under /debug/pprof/ (see pprof.go): on this handler only.
 func (m *Metrics) Handler(withPprof bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{
@@ -19,11 +17,7 @@ func (m *Metrics) Handler(withPprof bool) http.Handler {
 		Timeout:             10 * time.Second,
 	}))
 	if withPprof {
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		mountPprof(mux)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)

@@ -302,6 +302,24 @@ func GradeStateCounts(ctx context.Context, q database.Querier, toolID int64) (ma
 	return out, nil
 }
 
+// GradeQueueDepth counts the whole queue's rows by state (the metrics'
+// ltiprovider_grade_queue_depth).
+func GradeQueueDepth(ctx context.Context, q database.Querier) (map[string]int64, error) {
+	var rows []struct {
+		State string `db:"state"`
+		N     int64  `db:"n"`
+	}
+	if err := q.Select(ctx, &rows, "SELECT state, COUNT(*) AS n FROM {local_ltiprovider_grade} GROUP BY state"); err != nil {
+		return nil, fmt.Errorf("grade queue depth: %w", err)
+	}
+	// Every state shows, at 0 when empty, so a drained queue reads 0.
+	out := map[string]int64{GradeWaiting: 0, GradePending: 0, GradeSending: 0, GradeSent: 0, GradeFailed: 0}
+	for _, r := range rows {
+		out[r.State] = r.N
+	}
+	return out, nil
+}
+
 // PurgeGradeRows deletes queue rows whose tool, target row or user is gone
 // (deleted tools, users deleted in Moodle), and returns how many.
 func PurgeGradeRows(ctx context.Context, q database.Querier) (int64, error) {
