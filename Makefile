@@ -20,7 +20,8 @@ lint: ## gofmt and go vet
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-bench: ## run the benchmarks
+bench: build ## load test (ltibench on bin/ltiprovider, ~2 min) then the Go benchmarks; BENCHFLAGS=--json …
+	$(GO) run ./cmd/ltibench --binary bin/ltiprovider $(BENCHFLAGS)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 run: ## run the service on the embedded demo site

@@ -25,6 +25,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/gradesync"
 )
 
 // options are the command line.
@@ -43,6 +45,11 @@ type options struct {
 	cpuProfile  string
 	keep        bool
 	check       bool
+
+	grades          int
+	consumerLatency time.Duration
+	gradeWorkers    int
+	gradePerHost    int
 }
 
 func main() {
@@ -70,6 +77,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the service during the measured launches to this file")
 	fs.BoolVar(&o.keep, "keep", false, "keep the database and data folder afterwards")
 	fs.BoolVar(&o.check, "check", false, "exit with status 3 when a target is missed")
+	fs.IntVar(&o.grades, "grades", 1000, "grades to deliver in the grade delivery phase (0 skips it)")
+	fs.DurationVar(&o.consumerLatency, "consumer-latency", 20*time.Millisecond, "how long the fake consumer takes to answer each outcome request")
+	fs.IntVar(&o.gradeWorkers, "grade-workers", gradesync.DefaultWorkers, "sync.workers: outcome requests in flight at once")
+	fs.IntVar(&o.gradePerHost, "grade-per-host", gradesync.DefaultPerHost, "sync.per_host: outcome requests in flight to one consumer host")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/outcomes/outcomestest"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/session"
 )
 
@@ -54,9 +55,12 @@ func measure(ctx context.Context, o options, out io.Writer) (*report, error) {
 		rep.Notes = append(rep.Notes, "The database server's CPU could not be read (not on this machine, or not one server).")
 	}
 
-	// The outcome service URL the launches carry (grade delivery is
-	// measured against it separately).
-	outcomeURL := "https://consumer.example/mod/lti/service.php"
+	// The consumer's outcome service, which the launches name and the
+	// grade phase delivers to.
+	consumer := outcomestest.New(consumerKey, s.tool.Secret)
+	defer consumer.Close()
+	consumer.Latency = o.consumerLatency
+	outcomeURL := consumer.URL
 	run := fmt.Sprintf("u%d", time.Now().Unix())
 	u := &users{run: run}
 	fresh := func() (string, bool) { return u.fresh(), true }
@@ -111,6 +115,16 @@ func measure(ctx context.Context, o options, out io.Writer) (*report, error) {
 	}
 	rep.Phases = phases
 	rep.Metrics = s.checkMetrics(phases, warmHTTP)
+	if o.grades > 0 {
+		fmt.Fprintf(out, "Delivering %d grades to a consumer answering in %s…\n", o.grades, o.consumerLatency)
+		gw := map[string]proc{"service": self}
+		if s.dbProc != nil {
+			gw["database"] = *s.dbProc
+		}
+		if rep.Grades, err = measureGrades(ctx, s, consumer, o, gw); err != nil {
+			return nil, fmt.Errorf("grade delivery: %w", err)
+		}
+	}
 	rep.evaluate()
 	return rep, nil
 }

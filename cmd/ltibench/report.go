@@ -90,6 +90,9 @@ func (r *report) evaluate() {
 	if peak > 0 {
 		add(target{Name: "peak RSS of the service (MB)", Want: fmt.Sprintf("< %.0f", targetRSSMB), Got: round1(peak), Met: peak < targetRSSMB})
 	}
+	if g := r.Grades; g != nil {
+		add(target{Name: "grade delivery: errors", Want: "0", Got: float64(g.Errors + g.Grades - g.Delivered), Met: g.Errors == 0 && g.Delivered == g.Grades})
+	}
 	if r.Metrics.Error == "" {
 		ok := r.Metrics.Successes == float64(r.Metrics.Measured)
 		add(target{Name: "metrics: launches_total{success} = successful HTTP launches", Want: fmt.Sprint(r.Metrics.Measured), Got: r.Metrics.Successes, Met: ok})
@@ -128,8 +131,10 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintf(w, "ratio, %s launches: %.2f of the ceiling\n", rt.Users, rt.Value)
 	}
 	if g := r.Grades; g != nil {
-		fmt.Fprintf(w, "\ngrade delivery: %d grades in %.1f s = %.1f grades/s to a consumer answering in %s (%d workers, %d per host); errors %d\n",
-			g.Delivered, g.Seconds, g.PerSecond, g.ConsumerLatency, g.Workers, g.PerHost, g.Errors)
+		fmt.Fprintf(w, "\ngrade delivery: %d of %d grades in %.2f s = %.1f grades/s to one consumer answering in %s\n",
+			g.Delivered, g.Grades, g.Seconds, g.PerSecond, g.ConsumerLatency)
+		fmt.Fprintf(w, "  %d workers, %d per host: the latency allows %.0f/s; errors %d; CPU ms/grade: %s\n",
+			g.Workers, g.PerHost, g.Bound, g.Errors, cpuString(g.CPUms))
 	}
 	if r.Metrics.Error != "" {
 		fmt.Fprintf(w, "\nmetrics: %s: %s\n", r.Metrics.URL, r.Metrics.Error)
