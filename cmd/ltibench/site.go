@@ -97,6 +97,10 @@ func setUp(ctx context.Context, o options, out io.Writer) (*site, error) {
 		"LTIPROVIDER_LOG_LEVEL":         "info",
 		"LTIPROVIDER_DB_MAX_OPEN_CONNS": strconv.Itoa(o.maxConns),
 		"LTIPROVIDER_SHUTDOWN_TIMEOUT":  "10s",
+		// The service's own jobs stay out of the measurements.
+		"LTIPROVIDER_SCHEDULE_GRADES":       "off",
+		"LTIPROVIDER_SCHEDULE_MEMBERS":      "off",
+		"LTIPROVIDER_SCHEDULE_HOUSEKEEPING": "off",
 	}
 	if o.sessions != "" {
 		s.env["LTIPROVIDER_SESSION_STRATEGY"] = o.sessions
