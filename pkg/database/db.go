@@ -38,6 +38,9 @@ type DB struct {
 	Name   string // database name, part of lock names
 	prefix string
 	cache  sync.Map // query text → expanded text
+	// sessionReadCommitted: every connection was opened at READ
+	// COMMITTED (Open), so transactions need not set it.
+	sessionReadCommitted bool
 }
 
 // New wraps an open pool. Open is the usual way to get a DB.
@@ -164,7 +167,11 @@ func (db *DB) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 func (db *DB) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
-	x, err := db.X.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	opts := &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	if db.sessionReadCommitted {
+		opts = nil // the connection's level already; saves a round trip
+	}
+	x, err := db.X.BeginTxx(ctx, opts)
 	if err != nil {
 		return translate(err)
 	}

@@ -2,6 +2,7 @@ package database
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -75,13 +76,37 @@ func address(c config.DB) (network, addr string) {
 	return "tcp", net.JoinHostPort(host, strconv.Itoa(port))
 }
 
+// isolationVariables name the session variable of the transaction
+// isolation level: MySQL 8 and MariaDB 11.1+ know the first, MariaDB
+// before 11.1 only the second.
+var isolationVariables = []string{"transaction_isolation", "tx_isolation"}
+
 // Open connects to Moodle's database, checks the connection and applies the
-// pool limits.
+// pool limits. Every connection runs at READ COMMITTED, the level of
+// Moodle's own transactions, set once when it connects: a transaction then
+// starts without a SET TRANSACTION round trip of its own.
 func Open(ctx context.Context, c config.DB) (*DB, error) {
 	mc, err := DriverConfig(c)
 	if err != nil {
 		return nil, err
 	}
+	for _, name := range isolationVariables {
+		mc.Params[name] = "'READ-COMMITTED'"
+		db, err := open(ctx, mc, c)
+		if err == nil {
+			db.sessionReadCommitted = true
+			return db, nil
+		}
+		delete(mc.Params, name)
+		if !isUnknownVariable(err) {
+			return nil, err
+		}
+	}
+	// A server that knows neither: each transaction sets its level.
+	return open(ctx, mc, c)
+}
+
+func open(ctx context.Context, mc *mysql.Config, c config.DB) (*DB, error) {
 	conn, err := mysql.NewConnector(mc)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
@@ -97,6 +122,13 @@ func Open(ctx context.Context, c config.DB) (*DB, error) {
 		return nil, fmt.Errorf("database: cannot connect to %s %s as %q: %w", mc.Net, mc.Addr, mc.User, err)
 	}
 	return New(x, mc.DBName, c.Prefix), nil
+}
+
+// isUnknownVariable reports whether err is the server refusing a session
+// variable it does not have (1193).
+func isUnknownVariable(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1193
 }
 
 // redactDSNError keeps a password that the driver quoted in a parse error

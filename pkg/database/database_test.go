@@ -1,0 +1,69 @@
+package database_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/testdb"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/testenv"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+// seesOthersCommits reports whether a transaction of db sees a row that
+// another connection commits after the transaction's first read: true at
+// READ COMMITTED, false at REPEATABLE READ.
+func seesOthersCommits(t *testing.T, db *database.DB, other *database.DB, name string) bool {
+	t.Helper()
+	ctx := context.Background()
+	var seen int
+	err := db.WithTx(ctx, func(tx *database.Tx) error {
+		var n int
+		if err := tx.Get(ctx, &n, "SELECT COUNT(*) FROM {config} WHERE name = ?", name); err != nil {
+			return err
+		}
+		if _, err := other.Exec(ctx, "INSERT INTO {config} (name, value) VALUES (?, '1')", name); err != nil {
+			return err
+		}
+		return tx.Get(ctx, &seen, "SELECT COUNT(*) FROM {config} WHERE name = ?", name)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seen == 1
+}
+
+// Transactions run at READ COMMITTED, Moodle's level, whether the level
+// comes with the connection (Open) or with each transaction (New).
+func TestTransactionsReadCommitted(t *testing.T) {
+	db, tdb := testenv.DB(t)
+	other := testenv.Open(t, tdb)
+	if !seesOthersCommits(t, db, other, "ltip_rc_open") {
+		t.Error("a transaction of Open's pool did not see another's commit: not READ COMMITTED")
+	}
+	// Open sets the level on the connection; statements outside
+	// transactions run at it too.
+	var level string
+	if err := db.X.Get(&level, "SELECT @@tx_isolation"); err != nil {
+		if err := db.X.Get(&level, "SELECT @@transaction_isolation"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if level != "READ-COMMITTED" {
+		t.Errorf("connection isolation %q", level)
+	}
+	// A pool opened some other way keeps REPEATABLE READ on its
+	// connections, and its transactions still run at READ COMMITTED.
+	x, err := sqlx.Open("mysql", tdb.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	plain := database.New(x, "", tdb.Prefix)
+	if !seesOthersCommits(t, plain, other, "ltip_rc_new") {
+		t.Error("a transaction of New's pool did not see another's commit: not READ COMMITTED")
+	}
+}
