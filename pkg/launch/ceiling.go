@@ -44,7 +44,7 @@ func (h *Handler) Ceiling(ctx context.Context, l CeilingLaunch) (string, error) 
 		return "", err
 	}
 	in := &incoming{query: url.Values{"id": {strconv.FormatInt(l.ToolID, 10)}}, form: l.Params}
-	tool, f := resolve(ctx, h.db, in, conf.settings)
+	tool, _, f := resolve(ctx, h.db, h.tools, in, conf.settings)
 	if f != nil {
 		return "", fmt.Errorf("launch: %s", f.msg)
 	}

@@ -87,6 +87,7 @@ type Handler struct {
 	ttl      time.Duration
 
 	observer Observer
+	tools    *toolCache
 
 	mu       sync.Mutex
 	conf     *siteConf
@@ -122,7 +123,7 @@ func New(c Config) *Handler {
 	return &Handler{
 		db: c.DB, wwwroot: strings.TrimRight(c.WWWRoot, "/"), window: c.TimestampWindow, sessions: c.Sessions,
 		log: log, now: now, dataRoot: c.DataRoot, appCache: moodle.NewFileAppCache(c.CacheDir), ttl: ttl,
-		site: sites, observer: c.Observer,
+		site: sites, observer: c.Observer, tools: newToolCache(ttl),
 	}
 }
 
@@ -162,18 +163,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) string {
 	if err != nil {
 		return h.fail(w, r, internalError(err, false), "")
 	}
-	tool, f := resolve(ctx, h.db, in, conf.settings)
+	tool, cached, f := resolve(ctx, h.db, h.tools, in, conf.settings)
 	if f != nil {
 		return h.fail(w, r, f, "")
-	}
-	if tool.Secret == "" {
-		return h.fail(w, r, errNoSecret, "")
 	}
 	now := h.now()
 	verifier := &oauth1.Verifier{Window: h.window, Nonces: &store.Nonces{DB: h.db, Now: h.now},
 		Now: func() time.Time { return now }}
-	if err := verifier.Verify(ctx, oauth1.Request{Method: r.Method, URL: in.url, Params: in.signed}, tool.Secret); err != nil {
-		return h.fail(w, r, verificationFailure(err), "")
+	tool, f = h.verify(ctx, verifier, oauth1.Request{Method: r.Method, URL: in.url, Params: in.signed}, tool, cached)
+	if f != nil {
+		return h.fail(w, r, f, "")
 	}
 	// The launch is authentic from here on: its consumer holds the tool's
 	// secret, and may be sent back errors.
@@ -210,6 +209,37 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) string {
 		"instructor", s.instructor, "session", h.sessions.Name())
 	h.succeed(w, r, s)
 	return OutcomeSuccess
+}
+
+// verify checks the launch's signature with the tool's secret (and spends
+// its nonce). A signature that fails against a cached tool is checked
+// again against the tool as stored, whose secret may be newer; a failed
+// signature spends no nonce, so the second check is a fresh one.
+func (h *Handler) verify(ctx context.Context, v *oauth1.Verifier, req oauth1.Request, tool *store.Tool, cached bool) (*store.Tool, *failure) {
+	f := verifyWith(ctx, v, req, tool)
+	if f == nil || !cached || !(f == errNoSecret || errors.Is(f.cause, oauth1.ErrSignature)) {
+		return tool, f
+	}
+	fresh, err := h.tools.reload(ctx, h.db, tool.ID)
+	switch {
+	case errors.Is(err, database.ErrNotFound):
+		return nil, errNoTool
+	case err != nil:
+		return nil, internalError(err, false)
+	case fresh.Secret == tool.Secret:
+		return tool, f
+	}
+	return fresh, verifyWith(ctx, v, req, fresh)
+}
+
+func verifyWith(ctx context.Context, v *oauth1.Verifier, req oauth1.Request, tool *store.Tool) *failure {
+	if tool.Secret == "" {
+		return errNoSecret
+	}
+	if err := v.Verify(ctx, req, tool.Secret); err != nil {
+		return verificationFailure(err)
+	}
+	return nil
 }
 
 // run runs the steps in one transaction. A rerun (deadlock, lost race)

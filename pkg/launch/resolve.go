@@ -30,18 +30,25 @@ var (
 // resource_link_id is the idnumber of an activity of that course with a
 // tool of its own, which then wins. Several matches are refused, never
 // guessed. Nothing here is trusted yet: the tool's secret verifies the
-// launch next.
-func resolve(ctx context.Context, q database.Querier, in *incoming, st *settings.Site) (*store.Tool, *failure) {
+// launch next. Tools named by id come from the cache when it has them
+// (cached true).
+func resolve(ctx context.Context, q database.Querier, tools *toolCache, in *incoming, st *settings.Site) (tool *store.Tool, cached bool, f *failure) {
 	if id := in.toolID(); id != 0 {
-		tool, err := store.GetTool(ctx, q, id)
+		tool, cached, err := tools.get(ctx, q, id)
 		if errors.Is(err, database.ErrNotFound) {
-			return nil, errNoTool
+			return nil, false, errNoTool
 		}
 		if err != nil {
-			return nil, internalError(err, false)
+			return nil, false, internalError(err, false)
 		}
-		return tool, nil
+		return tool, cached, nil
 	}
+	tool, f = resolveByContext(ctx, q, in, st)
+	return tool, false, f
+}
+
+// resolveByContext finds the tool of a launch without an id.
+func resolveByContext(ctx context.Context, q database.Querier, in *incoming, st *settings.Site) (*store.Tool, *failure) {
 	contextID := in.decoded("context_id")
 	if contextID == "" {
 		// Course creation from a launch (custom_create_context, verified
