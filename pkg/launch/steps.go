@@ -98,46 +98,32 @@ func checkConsumerKey(ctx context.Context, tx *database.Tx, s *state) error {
 var errToolGone = &provision.Refusal{Msg: "The course or activity this tool provides no longer exists on this site."}
 
 // loadToolContext reads what the tool provides: a course, or an activity
-// and its course.
+// and its course (one query).
 func loadToolContext(ctx context.Context, tx *database.Tx, s *state) error {
-	c, err := moodle.GetContext(ctx, tx, s.tool.ContextID)
+	p, err := moodle.PlaceOf(ctx, tx, s.tool.ContextID)
 	if errors.Is(err, database.ErrNotFound) {
 		return errToolGone
 	}
 	if err != nil {
 		return err
 	}
-	s.toolCtx = c
-	courseID := c.InstanceID
-	switch c.Level {
+	s.toolCtx = p.Context
+	switch p.Context.Level {
 	case moodle.ContextCourse:
-		s.courseCtx = c
+		s.courseCtx = p.Context
 	case moodle.ContextModule:
-		cm, err := moodle.GetCourseModule(ctx, tx, c.InstanceID)
-		if errors.Is(err, database.ErrNotFound) {
+		if p.Module == nil || p.CourseContext == nil {
 			return errToolGone
 		}
-		if err != nil {
-			return err
-		}
-		s.module, s.moduleCtx, courseID = cm, &s.toolCtx, cm.Course
-		if s.courseCtx, err = moodle.ContextOf(ctx, tx, moodle.ContextCourse, courseID); err != nil {
-			if errors.Is(err, database.ErrNotFound) {
-				return errToolGone
-			}
-			return err
-		}
+		s.module, s.moduleCtx, s.courseCtx = p.Module, &s.toolCtx, *p.CourseContext
 	default:
 		return errToolGone
 	}
-	if courseID == moodle.SiteCourseID {
+	if p.Course == nil || p.Course.ID == moodle.SiteCourseID {
 		return errToolGone // the front page is not a course a launch can enrol in
 	}
-	s.course, err = moodle.GetCourse(ctx, tx, courseID)
-	if errors.Is(err, database.ErrNotFound) {
-		return errToolGone
-	}
-	return err
+	s.course = p.Course
+	return nil
 }
 
 // provisionUser finds or creates the launch's Moodle user.

@@ -1,0 +1,80 @@
+package moodle_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/testenv"
+)
+
+// PlaceOf reads in one query what GetContext, GetCourseModule, ContextOf
+// and GetCourse read one by one.
+func TestPlaceOf(t *testing.T) {
+	db, tdb := testenv.DB(t)
+	ctx := context.Background()
+	same := func(contextID int64) {
+		t.Helper()
+		p, err := moodle.PlaceOf(ctx, db, contextID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := moodle.GetContext(ctx, db, contextID)
+		if err != nil || p.Context != want {
+			t.Fatalf("context %d: %+v, want %+v (%v)", contextID, p.Context, want, err)
+		}
+		courseID := want.InstanceID
+		switch want.Level {
+		case moodle.ContextCourse:
+			if p.Module != nil {
+				t.Errorf("context %d: a module %+v", contextID, p.Module)
+			}
+		case moodle.ContextModule:
+			cm, err := moodle.GetCourseModule(ctx, db, want.InstanceID)
+			if errors.Is(err, database.ErrNotFound) {
+				if p.Module != nil || p.Course != nil || p.CourseContext != nil {
+					t.Errorf("context %d of a missing module: %+v", contextID, p)
+				}
+				return
+			}
+			if err != nil || p.Module == nil || *p.Module != *cm {
+				t.Fatalf("context %d: module %+v, want %+v (%v)", contextID, p.Module, cm, err)
+			}
+			courseID = cm.Course
+		default:
+			if p.Module != nil || p.Course != nil || p.CourseContext != nil {
+				t.Errorf("context %d (level %d): %+v", contextID, want.Level, p)
+			}
+			return
+		}
+		cc, err := moodle.ContextOf(ctx, db, moodle.ContextCourse, courseID)
+		if err != nil || p.CourseContext == nil || *p.CourseContext != cc {
+			t.Errorf("context %d: course context %+v, want %+v (%v)", contextID, p.CourseContext, cc, err)
+		}
+		c, err := moodle.GetCourse(ctx, db, courseID)
+		if err != nil || p.Course == nil || *p.Course != *c {
+			t.Errorf("context %d: course %+v, want %+v (%v)", contextID, p.Course, c, err)
+		}
+	}
+	for _, id := range []int64{1, 2, 11, 12, 13, 14, 19, 22, 24, 26, 5} {
+		same(id)
+	}
+	// A module being deleted has no module; a course that is gone, no
+	// course.
+	tdb.Exec(t, "UPDATE {course_modules} SET deletioninprogress = 1 WHERE id = 6")
+	same(19)
+	tdb.Exec(t, "DELETE FROM {course} WHERE id = 4")
+	p, err := moodle.PlaceOf(ctx, db, 24)
+	if err != nil || p.Course != nil || p.CourseContext == nil {
+		t.Errorf("course gone: %+v %v", p, err)
+	}
+	p, err = moodle.PlaceOf(ctx, db, 26)
+	if err != nil || p.Module == nil || p.Course != nil {
+		t.Errorf("module of a course that is gone: %+v %v", p, err)
+	}
+	if _, err := moodle.PlaceOf(ctx, db, 99999); !errors.Is(err, database.ErrNotFound) {
+		t.Errorf("missing context: %v", err)
+	}
+}
