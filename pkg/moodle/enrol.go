@@ -2,6 +2,7 @@ package moodle
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
@@ -40,6 +41,33 @@ func ManualInstance(ctx context.Context, q database.Querier, courseID int64) (*E
 		return nil, fmt.Errorf("manual enrolment of course %d: %w", courseID, err)
 	}
 	return &e, nil
+}
+
+// ManualEnrolment returns the course's manual enrol instance (as
+// ManualInstance) and the user's enrolment in it (nil when there is none),
+// in one query; database.ErrNotFound when the course has no manual
+// instance.
+func ManualEnrolment(ctx context.Context, q database.Querier, courseID, userID int64) (*EnrolInstance, *UserEnrolment, error) {
+	var r struct {
+		EnrolInstance
+		UEID        sql.NullInt64 `db:"ue_id"`
+		UEStatus    sql.NullInt64 `db:"ue_status"`
+		UETimeStart sql.NullInt64 `db:"ue_timestart"`
+		UETimeEnd   sql.NullInt64 `db:"ue_timeend"`
+	}
+	err := q.Get(ctx, &r, `SELECT e.id, e.enrol, e.status, e.courseid, e.sortorder, COALESCE(e.roleid, 0) AS roleid,
+		ue.id AS ue_id, ue.status AS ue_status, ue.timestart AS ue_timestart, ue.timeend AS ue_timeend
+		FROM {enrol} e LEFT JOIN {user_enrolments} ue ON ue.enrolid = e.id AND ue.userid = ?
+		WHERE e.courseid = ? AND e.enrol = 'manual' ORDER BY e.sortorder, e.id LIMIT 1`, userID, courseID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("manual enrolment of course %d: %w", courseID, err)
+	}
+	inst := r.EnrolInstance
+	if !r.UEID.Valid {
+		return &inst, nil, nil
+	}
+	return &inst, &UserEnrolment{ID: r.UEID.Int64, Status: int(r.UEStatus.Int64), EnrolID: inst.ID, UserID: userID,
+		TimeStart: r.UETimeStart.Int64, TimeEnd: r.UETimeEnd.Int64}, nil
 }
 
 // LockEnrolInstance holds the instance row's lock until the transaction

@@ -78,3 +78,34 @@ func TestPlaceOf(t *testing.T) {
 		t.Errorf("missing context: %v", err)
 	}
 }
+
+// ManualEnrolment reads what ManualInstance and GetUserEnrolment read.
+func TestManualEnrolment(t *testing.T) {
+	db, tdb := testenv.DB(t)
+	ctx := context.Background()
+	for _, c := range []struct{ course, user int64 }{{3, 3}, {3, 4}, {3, 2}, {2, 3}, {4, 3}, {99, 3}} {
+		inst, ue, err := moodle.ManualEnrolment(ctx, db, c.course, c.user)
+		wantInst, werr := moodle.ManualInstance(ctx, db, c.course)
+		if errors.Is(werr, database.ErrNotFound) {
+			if !errors.Is(err, database.ErrNotFound) {
+				t.Errorf("course %d without a manual instance: %v", c.course, err)
+			}
+			continue
+		}
+		if err != nil || *inst != *wantInst {
+			t.Fatalf("course %d: %+v, want %+v (%v)", c.course, inst, wantInst, err)
+		}
+		wantUE, uerr := moodle.GetUserEnrolment(ctx, db, wantInst.ID, c.user)
+		switch {
+		case errors.Is(uerr, database.ErrNotFound):
+			if ue != nil {
+				t.Errorf("course %d, user %d: enrolment %+v, want none", c.course, c.user, ue)
+			}
+		case ue == nil || *ue != *wantUE:
+			t.Errorf("course %d, user %d: enrolment %+v, want %+v", c.course, c.user, ue, wantUE)
+		}
+	}
+	if n := tdb.Count(t, "user_enrolments", "enrolid IN (SELECT id FROM {enrol} WHERE courseid = 3 AND enrol = 'manual')"); n == 0 {
+		t.Fatal("the fixture has no manual enrolments in course 3")
+	}
+}

@@ -89,22 +89,16 @@ func Enrol(ctx context.Context, q database.Querier, env Env, r EnrolRequest) (*E
 func enrolInCourse(ctx context.Context, q database.Querier, env Env, r EnrolRequest) (bool, error) {
 	courseID := r.Course.InstanceID
 	now := env.Actor.Time
-	inst, err := moodle.ManualInstance(ctx, q, courseID)
+	inst, ue, err := moodle.ManualEnrolment(ctx, q, courseID, r.UserID)
 	if err != nil && !errors.Is(err, database.ErrNotFound) {
 		return false, err
 	}
 	usable := inst != nil && inst.Enabled() && env.Site.Has("enrol_plugins_enabled", "manual")
-	if inst != nil {
-		ue, err := moodle.GetUserEnrolment(ctx, q, inst.ID, r.UserID)
-		switch {
-		case err == nil:
-			if usable && ue.ActiveAt(now) {
-				return false, nil
-			}
-			return false, otherAccess(ctx, q, courseID, r.UserID, now, endedMessage(ue, now))
-		case !errors.Is(err, database.ErrNotFound):
-			return false, err
+	if ue != nil {
+		if usable && ue.ActiveAt(now) {
+			return false, nil
 		}
+		return false, otherAccess(ctx, q, courseID, r.UserID, now, endedMessage(ue, now))
 	}
 	if !usable {
 		return false, otherAccess(ctx, q, courseID, r.UserID, now,
