@@ -67,3 +67,27 @@ func TestTransactionsReadCommitted(t *testing.T) {
 		t.Error("a transaction of New's pool did not see another's commit: not READ COMMITTED")
 	}
 }
+
+// Remember loads a value once per database, and again after a failure.
+func TestRemember(t *testing.T) {
+	db, _ := testenv.DB(t)
+	loads := 0
+	load := func() (any, error) {
+		loads++
+		if loads == 1 {
+			return nil, context.DeadlineExceeded
+		}
+		return loads, nil
+	}
+	if _, err := db.Remember("k", load); err == nil {
+		t.Fatal("a failed load was not returned")
+	}
+	for i := 0; i < 3; i++ {
+		if v, err := db.Remember("k", load); err != nil || v.(int) != 2 {
+			t.Fatalf("%v %v", v, err)
+		}
+	}
+	if loads != 2 {
+		t.Errorf("%d loads", loads)
+	}
+}

@@ -41,6 +41,24 @@ type DB struct {
 	// sessionReadCommitted: every connection was opened at READ
 	// COMMITTED (Open), so transactions need not set it.
 	sessionReadCommitted bool
+	memo                 sync.Map // Remember's values
+}
+
+// Remember returns the value kept under key for this database, loading it
+// with load the first time (and again after a failed load). It is for
+// facts that do not change while the service runs, such as the id of
+// Moodle's system context: a value read inside a transaction must not
+// depend on that transaction's own writes.
+func (db *DB) Remember(key string, load func() (any, error)) (any, error) {
+	if v, ok := db.memo.Load(key); ok {
+		return v, nil
+	}
+	v, err := load()
+	if err != nil {
+		return nil, err
+	}
+	db.memo.Store(key, v)
+	return v, nil
 }
 
 // New wraps an open pool. Open is the usual way to get a DB.

@@ -51,9 +51,31 @@ func ContextOf(ctx context.Context, q database.Querier, level int, instanceID in
 	return c, nil
 }
 
-// SystemContext reads the single system context.
+// SystemContext returns the single system context. Moodle makes it at
+// install and never changes it, so it is read once per database.
 func SystemContext(ctx context.Context, q database.Querier) (Context, error) {
-	return ContextOf(ctx, q, ContextSystem, 0)
+	db := dbOf(q)
+	if db == nil {
+		return ContextOf(ctx, q, ContextSystem, 0)
+	}
+	v, err := db.Remember("moodle.SystemContext", func() (any, error) {
+		return ContextOf(ctx, q, ContextSystem, 0)
+	})
+	if err != nil {
+		return Context{}, err
+	}
+	return v.(Context), nil
+}
+
+// dbOf is the database a Querier runs on, nil when it cannot be told.
+func dbOf(q database.Querier) *database.DB {
+	switch v := q.(type) {
+	case *database.DB:
+		return v
+	case *database.Tx:
+		return v.DB()
+	}
+	return nil
 }
 
 // CreateContext inserts a context below parent the way

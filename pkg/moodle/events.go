@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 	"unicode/utf16"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
@@ -77,6 +79,32 @@ func LoadLogStore(ctx context.Context, q database.Querier, site *Site) (LogStore
 			ls.LogGuests = r.Value == "1"
 		}
 	}
+	return ls, nil
+}
+
+// LogStoreCache keeps the log-store settings for TTL, so that writing
+// events does not read them each time. An administrator's change (a store
+// enabled or disabled, the JSON format) is seen within TTL.
+type LogStoreCache struct {
+	TTL time.Duration
+
+	mu   sync.Mutex
+	ls   LogStore
+	read time.Time
+}
+
+// Get returns the settings, read again once they are older than TTL.
+func (c *LogStoreCache) Get(ctx context.Context, q database.Querier, site *Site) (LogStore, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.read.IsZero() && time.Since(c.read) < c.TTL {
+		return c.ls, nil
+	}
+	ls, err := LoadLogStore(ctx, q, site)
+	if err != nil {
+		return LogStore{}, err
+	}
+	c.ls, c.read = ls, time.Now()
 	return ls, nil
 }
 

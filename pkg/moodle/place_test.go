@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
@@ -107,5 +108,51 @@ func TestManualEnrolment(t *testing.T) {
 	}
 	if n := tdb.Count(t, "user_enrolments", "enrolid IN (SELECT id FROM {enrol} WHERE courseid = 3 AND enrol = 'manual')"); n == 0 {
 		t.Fatal("the fixture has no manual enrolments in course 3")
+	}
+}
+
+// The system context is read once per database.
+func TestSystemContextRemembered(t *testing.T) {
+	db, tdb := testenv.DB(t)
+	ctx := context.Background()
+	sys, err := moodle.SystemContext(ctx, db)
+	if err != nil || sys.ID != 1 || sys.Level != moodle.ContextSystem || sys.Path != "/1" {
+		t.Fatalf("%+v %v", sys, err)
+	}
+	// Moodle never changes it; were it read again, this would show.
+	tdb.Exec(t, "UPDATE {context} SET path = '/changed' WHERE id = 1")
+	err = db.WithTx(ctx, func(tx *database.Tx) error {
+		again, err := moodle.SystemContext(ctx, tx)
+		if err == nil && again != sys {
+			t.Errorf("read again: %+v", again)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Log-store settings are reused for the TTL, then read again.
+func TestLogStoreCache(t *testing.T) {
+	db, tdb := testenv.DB(t)
+	ctx := context.Background()
+	site, err := moodle.LoadSite(ctx, db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &moodle.LogStoreCache{TTL: time.Hour}
+	ls, err := c.Get(ctx, db, site)
+	if err != nil || !ls.Enabled {
+		t.Fatalf("%+v %v", ls, err)
+	}
+	tdb.Exec(t, "UPDATE {config_plugins} SET value = '' WHERE plugin = 'tool_log' AND name = 'enabled_stores'")
+	if ls, _ := c.Get(ctx, db, site); !ls.Enabled {
+		t.Error("read again within the TTL")
+	}
+	c.TTL = time.Millisecond
+	time.Sleep(2 * time.Millisecond)
+	if ls, _ := c.Get(ctx, db, site); ls.Enabled {
+		t.Error("not read again after the TTL")
 	}
 }

@@ -35,12 +35,22 @@ type Manager struct {
 	redisOnce sync.Once
 	redis     redis.UniversalClient
 	redisErr  error
+
+	// logs and fields keep site settings a login reads, for settingsTTL.
+	logs   moodle.LogStoreCache
+	fields profileFieldCache
 }
+
+// settingsTTL is how long a Manager reuses Moodle settings it reads on
+// every login (the log stores, the custom profile fields): an
+// administrator's change is seen within this time.
+const settingsTTL = 10 * time.Second
 
 // New returns the Manager for a site. It connects to nothing yet: Redis is
 // reached on first use.
 func New(cfg *config.Config, sites SiteSource, log *slog.Logger) *Manager {
-	return &Manager{cfg: cfg, sites: sites, log: log, Now: time.Now}
+	return &Manager{cfg: cfg, sites: sites, log: log, Now: time.Now,
+		logs: moodle.LogStoreCache{TTL: settingsTTL}, fields: profileFieldCache{ttl: settingsTTL}}
 }
 
 // Close releases the Redis connection, if one was opened.
@@ -201,7 +211,7 @@ func (m *Manager) direct(ctx context.Context, tx *database.Tx, site *moodle.Site
 }
 
 func (m *Manager) logEvent(ctx context.Context, tx *database.Tx, site *moodle.Site, l *login) error {
-	logs, err := moodle.LoadLogStore(ctx, tx, site)
+	logs, err := m.logs.Get(ctx, tx, site)
 	if err != nil || !logs.Enabled {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
@@ -133,7 +134,7 @@ func (m *Manager) startLogin(ctx context.Context, q database.Querier, site *mood
 			l.user.Set("cohorttheme", theme)
 		}
 	}
-	profile, err := profileFields(ctx, q, userID)
+	profile, err := m.profileFields(ctx, q, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -269,35 +270,71 @@ func cohortTheme(ctx context.Context, q database.Querier, userID int64) (string,
 	return theme, nil
 }
 
-// profileFields is profile_user_record(): each custom field's value for
-// the user, or its default, in category and field order; textarea fields
-// stay out of $USER.
-func profileFields(ctx context.Context, q database.Querier, userID int64) (*phpserialize.Array, error) {
-	var fields []struct {
-		Shortname string         `db:"shortname"`
-		Datatype  string         `db:"datatype"`
-		Default   sql.NullString `db:"defaultdata"`
-		HasData   sql.NullInt64  `db:"dataid"`
-		Data      sql.NullString `db:"data"`
+// profileField is a custom profile field's definition.
+type profileField struct {
+	ID        int64          `db:"id"`
+	Shortname string         `db:"shortname"`
+	Datatype  string         `db:"datatype"`
+	Default   sql.NullString `db:"defaultdata"`
+}
+
+// profileFieldCache keeps the site's custom profile fields, in the order
+// profile_user_record() walks them (category, then field order), for ttl:
+// they are site settings, the same for every login.
+type profileFieldCache struct {
+	ttl time.Duration
+
+	mu     sync.Mutex
+	fields []profileField
+	read   time.Time
+}
+
+func (c *profileFieldCache) get(ctx context.Context, q database.Querier) ([]profileField, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.read.IsZero() && time.Since(c.read) < c.ttl {
+		return c.fields, nil
 	}
-	err := q.Select(ctx, &fields, `SELECT uif.shortname, uif.datatype, uif.defaultdata, uind.id AS dataid, uind.data
+	var fields []profileField
+	err := q.Select(ctx, &fields, `SELECT uif.id, uif.shortname, uif.datatype, uif.defaultdata
 		FROM {user_info_field} uif
 		LEFT JOIN {user_info_category} uic ON uif.categoryid = uic.id
-		LEFT JOIN {user_info_data} uind ON uif.id = uind.fieldid AND uind.userid = ?
-		ORDER BY uic.sortorder ASC, uif.sortorder ASC, uif.id ASC`, userID)
+		ORDER BY uic.sortorder ASC, uif.sortorder ASC, uif.id ASC`)
 	if err != nil {
+		return nil, fmt.Errorf("custom profile fields: %w", err)
+	}
+	c.fields, c.read = fields, time.Now()
+	return fields, nil
+}
+
+// profileFields is profile_user_record(): each custom field's value for
+// the user, or its default, in category and field order; textarea fields
+// stay out of $USER. A site without custom fields costs no query.
+func (m *Manager) profileFields(ctx context.Context, q database.Querier, userID int64) (*phpserialize.Array, error) {
+	profile := phpserialize.NewArray()
+	fields, err := m.fields.get(ctx, q)
+	if err != nil || len(fields) == 0 {
+		return profile, err
+	}
+	var data []struct {
+		FieldID int64  `db:"fieldid"`
+		Data    string `db:"data"`
+	}
+	if err := q.Select(ctx, &data, "SELECT fieldid, data FROM {user_info_data} WHERE userid = ?", userID); err != nil {
 		return nil, fmt.Errorf("profile fields of user %d: %w", userID, err)
 	}
-	profile := phpserialize.NewArray()
+	values := make(map[int64]string, len(data))
+	for _, d := range data {
+		values[d.FieldID] = d.Data
+	}
 	for _, f := range fields {
 		if f.Datatype == "textarea" {
 			continue
 		}
 		var v any
-		switch {
-		case f.HasData.Valid && f.HasData.Int64 != 0:
-			v = f.Data.String
-		case f.Default.Valid:
+		if d, ok := values[f.ID]; ok {
+			v = d
+		} else if f.Default.Valid {
 			v = f.Default.String
 		}
 		profile.Set(f.Shortname, v)
