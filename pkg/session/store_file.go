@@ -26,6 +26,9 @@ type fileStore struct {
 	log *slog.Logger
 }
 
+// multilevelDir is PHP's "N;/path" form of session.save_path.
+var multilevelDir = regexp.MustCompile(`^[0-9]+;`)
+
 // sessionDir is $CFG->session_file_save_path or <dataroot>/sessions.
 func sessionDir(cfg *config.Config) (string, error) {
 	dir := cfg.Session.FileSavePath
@@ -35,7 +38,7 @@ func sessionDir(cfg *config.Config) (string, error) {
 		}
 		dir = filepath.Join(cfg.Moodle.DataRoot, "sessions")
 	}
-	if regexp.MustCompile(`^[0-9]+;`).MatchString(dir) {
+	if multilevelDir.MatchString(dir) {
 		return "", fmt.Errorf("multilevel session directories (%s) are not supported, by Moodle either", dir)
 	}
 	return dir, nil
@@ -134,74 +137,72 @@ func lookupID(name string, group bool) (int, error) {
 	return strconv.Atoi(u.Uid)
 }
 
-// writeSessionFile writes data to dir/name atomically (a temporary file
-// renamed in the same folder, so PHP never reads half a session) with the
-// owner, group and mode PHP's web server user needs. It returns what the
-// file got.
+// writeSessionFile creates dir/name with data, with the owner, group and
+// mode PHP's web server user needs, and returns what the file got. The
+// name must be new (O_EXCL): a session file is written once, under a
+// fresh random sid that no one can ask for before the launch's response
+// carries it, so PHP never meets the file half written and no temporary
+// file and rename are needed. A failure removes the file.
 func writeSessionFile(dir, name string, data []byte, cfg config.Session) (os.FileInfo, error) {
 	own, err := ownership(dir, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("session folder: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".ltiprovider-sess-*")
+	path := filepath.Join(dir, name)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, own.mode)
 	if err != nil {
 		return nil, fmt.Errorf("session file: %w", err)
 	}
 	ok := false
 	defer func() {
 		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			f.Close()
+			os.Remove(path)
 		}
 	}()
-	if _, err := tmp.Write(data); err != nil {
+	if _, err := f.Write(data); err != nil {
 		return nil, fmt.Errorf("session file: %w", err)
 	}
-	if err := tmp.Chmod(own.mode); err != nil {
+	// The umask may have taken bits the web server needs.
+	if err := f.Chmod(own.mode); err != nil {
 		return nil, fmt.Errorf("session file: %w", err)
 	}
-	if err := chown(tmp, own); err != nil {
-		return nil, err
-	}
-	fi, err := tmp.Stat()
+	fi, err := chown(f, own)
 	if err != nil {
 		return nil, err
 	}
-	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("session file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
+	if err := f.Close(); err != nil {
 		return nil, fmt.Errorf("session file: %w", err)
 	}
 	ok = true
 	return fi, nil
 }
 
-// chown gives the file its owner and group. Without the right to change
-// the owner (the service does not run as root or as the web server user),
-// a folder-derived owner falls back to the group alone, provided the web
-// server can then still read and write the file.
-func chown(f *os.File, own fileOwnership) error {
+// chown gives the file its owner and group, and returns what the file has
+// then. Without the right to change the owner (the service does not run
+// as root or as the web server user), a folder-derived owner falls back to
+// the group alone, provided the web server can then still read and write
+// the file.
+func chown(f *os.File, own fileOwnership) (os.FileInfo, error) {
 	fi, err := f.Stat()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	st := fi.Sys().(*syscall.Stat_t)
 	if int(st.Uid) == own.uid && int(st.Gid) == own.gid {
-		return nil
+		return fi, nil
 	}
 	err = f.Chown(own.uid, own.gid)
-	if err == nil {
-		return nil
+	if err != nil {
+		if own.explicitUser {
+			return nil, fmt.Errorf("session file: giving it to uid %d, gid %d: %w", own.uid, own.gid, err)
+		}
+		if gerr := f.Chown(-1, own.gid); gerr != nil {
+			return nil, fmt.Errorf("session file: giving it to uid %d, gid %d: %w", own.uid, own.gid, err)
+		}
+		if own.mode&0o060 != 0o060 {
+			return nil, fmt.Errorf("session file: cannot give it to uid %d (%v), and mode %04o does not let its group (gid %d) read it; run the service as the web server user, or make the sessions folder group-writable", own.uid, err, own.mode, own.gid)
+		}
 	}
-	if own.explicitUser {
-		return fmt.Errorf("session file: giving it to uid %d, gid %d: %w", own.uid, own.gid, err)
-	}
-	if gerr := f.Chown(-1, own.gid); gerr != nil {
-		return fmt.Errorf("session file: giving it to uid %d, gid %d: %w", own.uid, own.gid, err)
-	}
-	if own.mode&0o060 != 0o060 {
-		return fmt.Errorf("session file: cannot give it to uid %d (%v), and mode %04o does not let its group (gid %d) read it; run the service as the web server user, or make the sessions folder group-writable", own.uid, err, own.mode, own.gid)
-	}
-	return nil
+	return f.Stat()
 }
