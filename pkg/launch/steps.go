@@ -211,7 +211,7 @@ func recordToolUser(ctx context.Context, tx *database.Tx, s *state) error {
 		ToolID: s.tool.ID, UserID: s.user.ID, ConsumerKey: s.consumerKey,
 		ServiceURL: serviceURL(m.Get("lis_outcome_service_url")), SourceID: m.Get("lis_result_sourcedid"),
 		MembershipsURL: serviceURL(m.Get("ext_ims_lis_memberships_url")), MembershipsID: m.Get("ext_ims_lis_memberships_id"),
-		Now: s.env.Actor.Time,
+		Now: s.env.Actor.Time, NewUser: s.created,
 	})
 }
 

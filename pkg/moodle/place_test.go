@@ -156,3 +156,45 @@ func TestLogStoreCache(t *testing.T) {
 		t.Error("not read again after the TTL")
 	}
 }
+
+// SetCacheFlag keeps one row per flag: inserted when new, updated after,
+// also when nothing changes (the same second, the same value).
+func TestSetCacheFlag(t *testing.T) {
+	db, tdb := testenv.DB(t)
+	ctx := context.Background()
+	now := time.Unix(1795760000, 0)
+	flags := func() []map[string]any {
+		return tdb.Rows(t, "SELECT value, expiry, timemodified FROM {cache_flags} WHERE flagtype = 'ltip/test' AND name = '7'")
+	}
+	for i := 0; i < 2; i++ {
+		if err := moodle.SetCacheFlag(ctx, db, "ltip/test", "7", "1", now.Unix()+60, now); err != nil {
+			t.Fatal(err)
+		}
+		if rows := flags(); len(rows) != 1 || rows[0]["value"] != "1" || rows[0]["expiry"] != "1795760060" {
+			t.Fatalf("after set %d: %v", i+1, rows)
+		}
+	}
+	later := now.Add(time.Minute)
+	if err := moodle.SetCacheFlag(ctx, db, "ltip/test", "7", "2", 0, later); err != nil {
+		t.Fatal(err)
+	}
+	// An expiry in the past means a day from now.
+	if rows := flags(); len(rows) != 1 || rows[0]["value"] != "2" || rows[0]["expiry"] != "1795846460" || rows[0]["timemodified"] != "1795760060" {
+		t.Fatalf("updated: %v", rows)
+	}
+	if n := tdb.Count(t, "cache_flags", "flagtype = 'ltip/test'"); n != 1 {
+		t.Errorf("%d rows", n)
+	}
+	// A new preference: the row and the userpreferenceschanged flag.
+	site, _ := moodle.LoadSite(ctx, db, nil)
+	if err := moodle.AddUserPreference(ctx, db, site, 3, "ltip_pref", "x", now); err != nil {
+		t.Fatal(err)
+	}
+	if tdb.Count(t, "user_preferences", "userid = 3 AND name = 'ltip_pref' AND value = 'x'") != 1 ||
+		tdb.Count(t, "cache_flags", "flagtype = 'userpreferenceschanged' AND name = '3'") != 1 {
+		t.Error("AddUserPreference")
+	}
+	if err := moodle.AddUserPreference(ctx, db, site, 3, "ltip_pref", "y", now); !errors.Is(err, database.ErrDuplicate) {
+		t.Errorf("a second AddUserPreference: %v", err)
+	}
+}

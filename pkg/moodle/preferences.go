@@ -47,22 +47,34 @@ func SetUserPreference(ctx context.Context, q database.Querier, site *Site, user
 	return SetCacheFlag(ctx, q, "userpreferenceschanged", fmt.Sprint(userID), "1", now.Unix()+int64(site.SessionTimeout().Seconds()), now)
 }
 
-// SetCacheFlag writes a cache_flags row as set_cache_flag() does; an expiry
-// in the past means a day from now.
+// AddUserPreference writes a preference the caller knows the user does
+// not have (it read them all in the same transaction), as
+// set_user_preference() does for a new one: the row, then the
+// userpreferenceschanged flag. It saves SetUserPreference's read.
+func AddUserPreference(ctx context.Context, q database.Querier, site *Site, userID int64, name, value string, now time.Time) error {
+	if _, err := q.Exec(ctx, "INSERT INTO {user_preferences} (userid, name, value) VALUES (?, ?, ?)", userID, name, value); err != nil {
+		return fmt.Errorf("preference %s of user %d: %w", name, userID, err)
+	}
+	return SetCacheFlag(ctx, q, "userpreferenceschanged", fmt.Sprint(userID), "1", now.Unix()+int64(site.SessionTimeout().Seconds()), now)
+}
+
+// SetCacheFlag writes a cache_flags row as set_cache_flag() does (the row
+// updated if the flag exists, inserted otherwise); an expiry in the past
+// means a day from now. A new flag, the usual case (a user's first role or
+// preference change in a while), takes one statement: the insert happens
+// only when no such flag exists, else the existing one is updated.
 func SetCacheFlag(ctx context.Context, q database.Querier, flagType, name, value string, expiry int64, now time.Time) error {
 	t := now.Unix()
 	if expiry < t {
 		expiry = t + 24*3600
 	}
-	res, err := q.Exec(ctx, "UPDATE {cache_flags} SET value = ?, expiry = ?, timemodified = ? WHERE flagtype = ? AND name = ?",
-		value, expiry, t, flagType, name)
+	res, err := q.Exec(ctx, `INSERT INTO {cache_flags} (flagtype, name, timemodified, value, expiry)
+		SELECT ?, ?, ?, ?, ? FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM {cache_flags} WHERE flagtype = ? AND name = ?)`,
+		flagType, name, t, value, expiry, flagType, name)
 	if err == nil {
 		if n, _ := res.RowsAffected(); n == 0 {
-			var exists int
-			if err = q.Get(ctx, &exists, "SELECT COUNT(*) FROM {cache_flags} WHERE flagtype = ? AND name = ?", flagType, name); err == nil && exists == 0 {
-				_, err = q.Exec(ctx, "INSERT INTO {cache_flags} (flagtype, name, timemodified, value, expiry) VALUES (?, ?, ?, ?, ?)",
-					flagType, name, t, value, expiry)
-			}
+			_, err = q.Exec(ctx, "UPDATE {cache_flags} SET value = ?, expiry = ?, timemodified = ? WHERE flagtype = ? AND name = ?",
+				value, expiry, t, flagType, name)
 		}
 	}
 	if err != nil {

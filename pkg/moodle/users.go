@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 )
@@ -54,16 +55,33 @@ func GetUser(ctx context.Context, q database.Querier, id int64) (*User, error) {
 	return &u, nil
 }
 
-// LockUserByUsername reads a user by (username, mnethostid), Moodle's
-// unique key, and holds the row's lock until the transaction ends, so that
-// two requests for one user take turns. database.ErrNotFound when missing.
-func LockUserByUsername(ctx context.Context, q database.Querier, username string, mnetHostID int64) (*User, error) {
-	var u User
-	err := q.Get(ctx, &u, "SELECT "+userColumns+" FROM {user} WHERE username = ? AND mnethostid = ? FOR UPDATE", username, mnetHostID)
-	if err != nil {
-		return nil, fmt.Errorf("user %q: %w", username, err)
+// LockUsersByUsername reads the users with any of these usernames (and
+// mnethostid) in one query, holding their row locks until the transaction
+// ends; in the order of usernames, nil for a username no user has.
+// Usernames compare as the database compares them (case-insensitively).
+func LockUsersByUsername(ctx context.Context, q database.Querier, mnetHostID int64, usernames ...string) ([]*User, error) {
+	out := make([]*User, len(usernames))
+	if len(usernames) == 0 {
+		return out, nil
 	}
-	return &u, nil
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(usernames)), ", ")
+	args := []any{mnetHostID}
+	for _, u := range usernames {
+		args = append(args, u)
+	}
+	var users []User
+	err := q.Select(ctx, &users, "SELECT "+userColumns+" FROM {user} WHERE mnethostid = ? AND username IN ("+marks+") FOR UPDATE", args...)
+	if err != nil {
+		return nil, fmt.Errorf("users %q: %w", usernames, err)
+	}
+	for i, name := range usernames {
+		for j := range users {
+			if strings.EqualFold(users[j].Username, name) {
+				out[i] = &users[j]
+			}
+		}
+	}
+	return out, nil
 }
 
 // RenameUser changes a username, as set_field('user', 'username', …) does

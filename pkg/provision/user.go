@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
-	"errors"
 	"fmt"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
@@ -65,19 +64,23 @@ func User(ctx context.Context, q database.Querier, env Env, tool *store.Tool, p 
 	mnet := env.Site.MnetLocalhostID()
 	username := Username(p.ConsumerKey, p.UserID)
 	res := &UserResult{}
-	u, err := moodle.LockUserByUsername(ctx, q, username, mnet)
-	if errors.Is(err, database.ErrNotFound) {
-		u, err = moodle.LockUserByUsername(ctx, q, LegacyUsername(p.ConsumerKey, p.UserID), mnet)
-		if err == nil {
-			if err := moodle.RenameUser(ctx, q, u.ID, username); err != nil {
-				return nil, err
-			}
-			u.Username, res.Renamed = username, true
+	// Both usernames in one query: the plugin's, and the legacy one it
+	// renamed from.
+	found, err := moodle.LockUsersByUsername(ctx, q, mnet, username, LegacyUsername(p.ConsumerKey, p.UserID))
+	if err != nil {
+		return nil, err
+	}
+	u := found[0]
+	if u == nil && found[1] != nil {
+		u = found[1]
+		if err := moodle.RenameUser(ctx, q, u.ID, username); err != nil {
+			return nil, err
 		}
+		u.Username, res.Renamed = username, true
 	}
 	profile := ProfileOf(env, tool, p)
 	switch {
-	case errors.Is(err, database.ErrNotFound):
+	case u == nil:
 		nu := moodle.NewUserDefaults(env.Site)
 		nu.Auth = env.Settings.DefaultAuthMethod
 		nu.Username = username
@@ -89,8 +92,6 @@ func User(ctx context.Context, q database.Querier, env Env, tool *store.Tool, p 
 		}
 		res.User, res.Created = created, true
 		return res, nil
-	case err != nil:
-		return nil, err
 	}
 	if err := CheckActive(u); err != nil {
 		return nil, err

@@ -193,7 +193,8 @@ func (l *login) saveLoginTimes(ctx context.Context, q database.Querier) error {
 func (l *login) markMessagesMigrated(ctx context.Context, q database.Querier, site *moodle.Site) error {
 	pref, _ := l.user.Get("preference")
 	prefs := pref.(*phpserialize.Array)
-	if v, ok := prefs.Get("core_message_migrate_data"); ok && truthy(fmt.Sprint(v)) {
+	v, had := prefs.Get("core_message_migrate_data")
+	if had && truthy(fmt.Sprint(v)) {
 		return nil
 	}
 	var legacy int
@@ -205,7 +206,15 @@ func (l *login) markMessagesMigrated(ctx context.Context, q database.Querier, si
 	if err != nil || legacy > 0 {
 		return err
 	}
-	if err := moodle.SetUserPreference(ctx, q, site, l.userID, "core_message_migrate_data", "1", l.now); err != nil {
+	set := moodle.SetUserPreference
+	if !had {
+		// The user's preferences were read above in this transaction
+		// (under the launch's lock on the user's row): this one is new.
+		// Should another login have added it meanwhile, the unique key
+		// refuses the row and the transaction runs again.
+		set = moodle.AddUserPreference
+	}
+	if err := set(ctx, q, site, l.userID, "core_message_migrate_data", "1", l.now); err != nil {
 		return err
 	}
 	prefs.Set("core_message_migrate_data", "1")

@@ -55,6 +55,9 @@ type ToolUserLaunch struct {
 	ServiceURL, SourceID          string
 	MembershipsURL, MembershipsID string
 	Now                           int64
+	// NewUser says the user was created in this transaction, so has no
+	// row yet: the row is inserted without looking for one.
+	NewUser bool
 }
 
 // RecordToolUserLaunch keeps local_ltiprovider_user as the plugin did: a new
@@ -68,7 +71,11 @@ type ToolUserLaunch struct {
 // Callers must hold the user's row lock (a launch does), so that two
 // launches of one user never insert two rows.
 func RecordToolUserLaunch(ctx context.Context, q database.Querier, l ToolUserLaunch) error {
-	existing, err := GetToolUser(ctx, q, l.ToolID, l.UserID)
+	var existing *ToolUser
+	err := database.ErrNotFound
+	if !l.NewUser {
+		existing, err = GetToolUser(ctx, q, l.ToolID, l.UserID)
+	}
 	if errors.Is(err, database.ErrNotFound) {
 		_, err = q.Exec(ctx, `INSERT INTO {local_ltiprovider_user} (userid, toolid, serviceurl, sourceid, consumerkey,
 			consumersecret, lastgrade, lastsync, lastaccess, membershipsurl, membershipsid)
