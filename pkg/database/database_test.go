@@ -2,6 +2,8 @@ package database_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/jmoiron/sqlx"
@@ -89,5 +91,42 @@ func TestRemember(t *testing.T) {
 	}
 	if loads != 2 {
 		t.Errorf("%d loads", loads)
+	}
+}
+
+// BeforeCommit runs inside the transaction after its work; its error rolls
+// everything back. Values live for one attempt.
+func TestBeforeCommit(t *testing.T) {
+	db, tdb := testenv.DB(t)
+	ctx := context.Background()
+	var order []string
+	err := db.WithTx(ctx, func(tx *database.Tx) error {
+		if tx.Value("k") != nil {
+			t.Error("a value before SetValue")
+		}
+		tx.SetValue("k", 1)
+		tx.BeforeCommit(func(ctx context.Context) error {
+			order = append(order, "before commit")
+			_, err := tx.Exec(ctx, "INSERT INTO {config} (name, value) VALUES ('ltip_bc', ?)", tx.Value("k"))
+			return err
+		})
+		tx.AfterCommit(func() { order = append(order, "after commit") })
+		order = append(order, "work")
+		return nil
+	})
+	if err != nil || strings.Join(order, ", ") != "work, before commit, after commit" || tdb.Count(t, "config", "name = 'ltip_bc' AND value = '1'") != 1 {
+		t.Fatalf("%v %v", order, err)
+	}
+	boom := errors.New("boom")
+	err = db.WithTx(ctx, func(tx *database.Tx) error {
+		if _, err := tx.Exec(ctx, "INSERT INTO {config} (name, value) VALUES ('ltip_bc2', '1')"); err != nil {
+			return err
+		}
+		tx.BeforeCommit(func(context.Context) error { return boom })
+		tx.AfterCommit(func() { t.Error("after commit ran for a rolled-back transaction") })
+		return nil
+	})
+	if !errors.Is(err, boom) || tdb.Count(t, "config", "name = 'ltip_bc2'") != 0 {
+		t.Errorf("a failing BeforeCommit: %v, rows %d", err, tdb.Count(t, "config", "name = 'ltip_bc2'"))
 	}
 }

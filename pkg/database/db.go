@@ -115,10 +115,12 @@ func (db *DB) Query(ctx context.Context, query string, args ...any) (*sqlx.Rows,
 
 // Tx is a transaction on Moodle's database.
 type Tx struct {
-	X           *sqlx.Tx
-	db          *DB
-	afterCommit []func()
-	onRollback  []func()
+	X            *sqlx.Tx
+	db           *DB
+	beforeCommit []func(ctx context.Context) error
+	afterCommit  []func()
+	onRollback   []func()
+	values       map[any]any
 }
 
 func (tx *Tx) Get(ctx context.Context, dest any, query string, args ...any) error {
@@ -148,6 +150,26 @@ func (tx *Tx) Table(name string) string { return tx.db.Table(name) }
 
 // DB is the database the transaction runs on.
 func (tx *Tx) DB() *DB { return tx.db }
+
+// BeforeCommit registers fn to run inside the transaction once its work is
+// done, just before the commit, in the order registered; an error rolls
+// the transaction back. Rows that can wait until then are written there
+// together, in one statement (moodle's log-store events).
+func (tx *Tx) BeforeCommit(fn func(ctx context.Context) error) {
+	tx.beforeCommit = append(tx.beforeCommit, fn)
+}
+
+// Value returns what SetValue kept under key for this transaction (nil if
+// nothing). A rerun of the transaction starts without values.
+func (tx *Tx) Value(key any) any { return tx.values[key] }
+
+// SetValue keeps v under key for the transaction's life.
+func (tx *Tx) SetValue(key, v any) {
+	if tx.values == nil {
+		tx.values = map[any]any{}
+	}
+	tx.values[key] = v
+}
 
 // AfterCommit registers fn to run once the transaction has committed, for
 // side effects outside the database (files, caches) that must not happen
@@ -211,6 +233,11 @@ func (db *DB) runTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	}()
 	if err = fn(tx); err != nil {
 		return err
+	}
+	for i := 0; i < len(tx.beforeCommit); i++ {
+		if err = tx.beforeCommit[i](ctx); err != nil {
+			return err
+		}
 	}
 	if err = translate(x.Commit()); err != nil {
 		return err

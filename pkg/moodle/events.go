@@ -108,7 +108,11 @@ func (c *LogStoreCache) Get(ctx context.Context, q database.Querier, site *Site)
 	return ls, nil
 }
 
-// Write stores one event, or nothing when the store is disabled.
+// Write stores one event, or nothing when the store is disabled. Inside
+// a transaction the event waits for the end of the transaction's work and
+// goes with the transaction's other events in one INSERT, in the order
+// they happened (ids and timecreated as if written one by one); a
+// transaction that rolls back writes none.
 func (ls LogStore) Write(ctx context.Context, q database.Querier, e Event) error {
 	if !ls.Enabled || (!ls.LogGuests && e.UserID != 0 && e.UserID == ls.GuestID) {
 		return nil
@@ -131,14 +135,56 @@ func (ls LogStore) Write(ctx context.Context, q database.Querier, e Event) error
 	if origin == "" {
 		origin = "web"
 	}
-	_, err = q.Exec(ctx, `INSERT INTO {logstore_standard_log} (eventname, component, action, target, objecttable, objectid,
-		crud, edulevel, contextid, contextlevel, contextinstanceid, userid, courseid, relateduserid, anonymous, other,
-		timecreated, origin, ip, realuserid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, NULL)`,
-		e.Name, e.Component, e.Action, e.Target, objectTable, objectID, e.CRUD, e.EduLevel,
+	row := []any{e.Name, e.Component, e.Action, e.Target, objectTable, objectID, e.CRUD, e.EduLevel,
 		e.Context.ID, e.Context.Level, e.Context.InstanceID, e.UserID, e.CourseID, relatedUser, other,
-		e.TimeCreated, origin, ip)
-	if err != nil {
-		return fmt.Errorf("log event %s: %w", e.Name, err)
+		e.TimeCreated, origin, ip}
+	if tx, ok := q.(*database.Tx); ok {
+		b, _ := tx.Value(eventBatchKey{}).(*eventBatch)
+		if b == nil {
+			b = &eventBatch{}
+			tx.SetValue(eventBatchKey{}, b)
+			tx.BeforeCommit(func(ctx context.Context) error { return b.flush(ctx, tx) })
+		}
+		b.rows = append(b.rows, row)
+		return nil
+	}
+	return insertEvents(ctx, q, [][]any{row})
+}
+
+// eventBatch is a transaction's events waiting for its commit.
+type eventBatch struct{ rows [][]any }
+
+type eventBatchKey struct{}
+
+// maxEventsPerInsert keeps a statement well under max_allowed_packet.
+const maxEventsPerInsert = 100
+
+func (b *eventBatch) flush(ctx context.Context, q database.Querier) error {
+	for len(b.rows) > 0 {
+		n := min(len(b.rows), maxEventsPerInsert)
+		if err := insertEvents(ctx, q, b.rows[:n]); err != nil {
+			return err
+		}
+		b.rows = b.rows[n:]
+	}
+	return nil
+}
+
+const eventColumns = `eventname, component, action, target, objecttable, objectid, crud, edulevel, contextid, contextlevel,
+	contextinstanceid, userid, courseid, relateduserid, anonymous, other, timecreated, origin, ip, realuserid`
+
+const eventValues = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, NULL)"
+
+// insertEvents writes rows of logstore_standard_log in one statement.
+func insertEvents(ctx context.Context, q database.Querier, rows [][]any) error {
+	query := "INSERT INTO {logstore_standard_log} (" + eventColumns + ") VALUES " +
+		strings.TrimSuffix(strings.Repeat(eventValues+", ", len(rows)), ", ")
+	args := make([]any, 0, len(rows)*len(rows[0]))
+	for _, r := range rows {
+		args = append(args, r...)
+	}
+	if _, err := q.Exec(ctx, query, args...); err != nil {
+		return fmt.Errorf("log event %s: %w", rows[0][0], err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package moodle_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -196,5 +197,77 @@ func TestSetCacheFlag(t *testing.T) {
 	}
 	if err := moodle.AddUserPreference(ctx, db, site, 3, "ltip_pref", "y", now); !errors.Is(err, database.ErrDuplicate) {
 		t.Errorf("a second AddUserPreference: %v", err)
+	}
+}
+
+// Events written in a transaction go in one INSERT before the commit, in
+// their order; a rolled-back transaction writes none; outside a
+// transaction each goes at once.
+func TestEventsBatchedPerTransaction(t *testing.T) {
+	db, tdb := testenv.DB(t)
+	ctx := context.Background()
+	site, _ := moodle.LoadSite(ctx, db, nil)
+	ls, err := moodle.LoadLogStore(ctx, db, site)
+	if err != nil || !ls.Enabled {
+		t.Fatalf("%+v %v", ls, err)
+	}
+	sys, _ := moodle.SystemContext(ctx, db)
+	ev := func(i int) moodle.Event {
+		return moodle.Event{Name: fmt.Sprintf(`\core\event\ltip_test_%03d`, i), Component: "core", Action: "tested", Target: "test",
+			CRUD: "r", Context: sys, TimeCreated: 1795760000, Other: moodle.Fields{{Key: "n", Value: i}}}
+	}
+	count := func() int {
+		return tdb.Count(t, "logstore_standard_log", "eventname LIKE ?", `\\core\\event\\ltip_test_%`)
+	}
+	err = db.WithTx(ctx, func(tx *database.Tx) error {
+		for i := 0; i < 3; i++ {
+			if err := ls.Write(ctx, tx, ev(i)); err != nil {
+				return err
+			}
+		}
+		var n int
+		if err := tx.Get(ctx, &n, "SELECT COUNT(*) FROM {logstore_standard_log} WHERE eventname LIKE ?", `\\core\\event\\ltip_test_%`); err != nil || n != 0 {
+			t.Errorf("%d events written before the commit (%v)", n, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := tdb.Rows(t, "SELECT eventname, other FROM {logstore_standard_log} WHERE eventname LIKE ? ORDER BY id", `\\core\\event\\ltip_test_%`)
+	if len(rows) != 3 || rows[0]["eventname"] != `\core\event\ltip_test_000` || rows[2]["eventname"] != `\core\event\ltip_test_002` || rows[1]["other"] != `{"n":1}` {
+		t.Fatalf("after the commit: %v", rows)
+	}
+	// Rolled back: none.
+	_ = db.WithTx(ctx, func(tx *database.Tx) error {
+		_ = ls.Write(ctx, tx, ev(3))
+		return errors.New("changed my mind")
+	})
+	if count() != 3 {
+		t.Errorf("a rolled-back transaction wrote events")
+	}
+	// More than one statement's worth, in order.
+	if err := db.WithTx(ctx, func(tx *database.Tx) error {
+		for i := 10; i < 260; i++ {
+			if err := ls.Write(ctx, tx, ev(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rows = tdb.Rows(t, "SELECT eventname FROM {logstore_standard_log} WHERE eventname LIKE ? ORDER BY id", `\\core\\event\\ltip_test_%`)
+	for i, r := range rows[3:] {
+		if want := fmt.Sprintf(`\core\event\ltip_test_%03d`, i+10); r["eventname"] != want {
+			t.Fatalf("event %d: %v, want %s", i, r["eventname"], want)
+		}
+	}
+	if len(rows) != 253 {
+		t.Errorf("%d events", len(rows))
+	}
+	// Outside a transaction: at once.
+	if err := ls.Write(ctx, db, ev(999)); err != nil || count() != 254 {
+		t.Errorf("outside a transaction: %d %v", count(), err)
 	}
 }
