@@ -2,6 +2,7 @@ package moodle
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -29,20 +30,32 @@ type RoleAssignment struct {
 	CourseID int64
 }
 
+// ErrNoSuchRole: AssignRole was given a role that does not exist.
+var ErrNoSuchRole = errors.New("no such role")
+
 // AssignRole does what role_assign() does: nothing if the assignment
 // exists; otherwise the role_assignments row, the user's access marked
 // dirty (so a logged-in user gets the role on the next request), the
 // course contacts cache dropped when the role is a course contact role,
-// and the role_assigned event. It reports whether it assigned the role.
+// and the role_assigned event. It reports whether it assigned the role. A
+// role that does not exist is ErrNoSuchRole (Moodle would assign it
+// blindly); the same query looks for the role and the assignment.
 func AssignRole(ctx context.Context, q database.Querier, a Actor, site *Site, ra RoleAssignment) (bool, error) {
-	var existing int64
-	err := q.Get(ctx, &existing, `SELECT id FROM {role_assignments} WHERE roleid = ? AND contextid = ? AND userid = ?
-		AND component = '' AND itemid = 0 ORDER BY id LIMIT 1`, ra.RoleID, ra.Context.ID, ra.UserID)
-	if err == nil {
-		return false, nil
+	var found struct {
+		Role     int64         `db:"id"`
+		Existing sql.NullInt64 `db:"existing"`
 	}
-	if !errors.Is(err, database.ErrNotFound) {
+	err := q.Get(ctx, &found, `SELECT r.id, (SELECT ra.id FROM {role_assignments} ra WHERE ra.roleid = r.id AND ra.contextid = ?
+		AND ra.userid = ? AND ra.component = '' AND ra.itemid = 0 ORDER BY ra.id LIMIT 1) AS existing
+		FROM {role} r WHERE r.id = ?`, ra.Context.ID, ra.UserID, ra.RoleID)
+	if errors.Is(err, database.ErrNotFound) {
+		return false, fmt.Errorf("role %d: %w", ra.RoleID, ErrNoSuchRole)
+	}
+	if err != nil {
 		return false, fmt.Errorf("role assignments of user %d: %w", ra.UserID, err)
+	}
+	if found.Existing.Valid {
+		return false, nil
 	}
 	id, err := q.Insert(ctx, `INSERT INTO {role_assignments} (roleid, contextid, userid, timemodified, modifierid,
 		component, itemid, sortorder) VALUES (?, ?, ?, ?, ?, '', 0, 0)`,

@@ -72,13 +72,10 @@ func Enrol(ctx context.Context, q database.Querier, env Env, r EnrolRequest) (*E
 			role = tool.ARoleInst
 		}
 		if role.Valid && role.Int64 > 0 {
-			if err := checkRole(ctx, q, role.Int64); err != nil {
-				return nil, err
-			}
 			assigned, err := moodle.AssignRole(ctx, q, env.Actor, env.Site, moodle.RoleAssignment{
 				RoleID: role.Int64, UserID: r.UserID, Context: *r.Module, CourseID: r.Course.InstanceID})
 			if err != nil {
-				return nil, err
+				return nil, roleRefusal(err, role.Int64)
 			}
 			res.ActivityRole = assigned
 		}
@@ -111,14 +108,12 @@ func enrolInCourse(ctx context.Context, q database.Querier, env Env, r EnrolRequ
 	if tool.EnrolEndDate != 0 && now > tool.EnrolEndDate {
 		return false, refuse("Enrolment in this course has ended.")
 	}
+	// 0: enrol without a role, as enrol_user() allows. A role that does
+	// not exist refuses the enrolment when it is assigned (the caller's
+	// transaction rolls the enrolment back).
 	role := tool.CRoleLearn
 	if r.Instructor {
 		role = tool.CRoleInst
-	}
-	if role != 0 { // 0: enrol without a role, as enrol_user() allows
-		if err := checkRole(ctx, q, role); err != nil {
-			return false, err
-		}
 	}
 	if tool.MaxEnrolled > 0 {
 		if err := moodle.LockEnrolInstance(ctx, q, inst.ID); err != nil {
@@ -143,7 +138,7 @@ func enrolInCourse(ctx context.Context, q database.Querier, env Env, r EnrolRequ
 	_, err = moodle.EnrolUser(ctx, q, env.Actor, env.Site, moodle.Enrolment{
 		Instance: inst, Course: r.Course, UserID: r.UserID, RoleID: role, TimeStart: start, TimeEnd: end})
 	if err != nil {
-		return false, err
+		return false, roleRefusal(err, role)
 	}
 	return true, nil
 }
@@ -173,13 +168,11 @@ func endedMessage(ue *moodle.UserEnrolment, now int64) string {
 	return "Your enrolment in this course does not give access: the course's manual enrolment method is disabled. Please tell the site administrator."
 }
 
-func checkRole(ctx context.Context, q database.Querier, roleID int64) error {
-	ok, err := moodle.RoleExists(ctx, q, roleID)
-	if err != nil {
-		return err
-	}
-	if !ok {
+// roleRefusal turns a role that does not exist into what the user is
+// told; other errors stay as they are.
+func roleRefusal(err error, roleID int64) error {
+	if errors.Is(err, moodle.ErrNoSuchRole) {
 		return refuse(fmt.Sprintf("This tool is misconfigured: the role it gives (id %d) does not exist. Please tell the site administrator.", roleID))
 	}
-	return nil
+	return err
 }
