@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
@@ -23,6 +24,47 @@ func UserPreferences(ctx context.Context, q database.Querier, userID int64) ([]P
 		return nil, fmt.Errorf("preferences of user %d: %w", userID, err)
 	}
 	return prefs, nil
+}
+
+// CourseAccess is a row of user_lastaccess: when the user last entered a
+// course (unix seconds, as text, the way PHP reads it).
+type CourseAccess struct {
+	CourseID   int64
+	TimeAccess string
+}
+
+// UserAccessesAndPreferences returns a user's course accesses and
+// preferences, each in table order, as get_complete_user_data() and
+// check_user_preferences_loaded() read them, in one query instead of two.
+func UserAccessesAndPreferences(ctx context.Context, q database.Querier, userID int64) ([]CourseAccess, []Preference, error) {
+	// The numbers of user_lastaccess come back as text in the union's
+	// columns (those of user_preferences), with no collation to clash.
+	var rows []struct {
+		Part  int    `db:"part"`
+		ID    int64  `db:"id"`
+		Name  string `db:"name"`
+		Value string `db:"value"`
+	}
+	err := q.Select(ctx, &rows, `SELECT 0 AS part, id, courseid AS name, timeaccess AS value FROM {user_lastaccess} WHERE userid = ?
+		UNION ALL SELECT 1, id, name, value FROM {user_preferences} WHERE userid = ?
+		ORDER BY part, id`, userID, userID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("course accesses and preferences of user %d: %w", userID, err)
+	}
+	var accesses []CourseAccess
+	var prefs []Preference
+	for _, r := range rows {
+		if r.Part == 1 {
+			prefs = append(prefs, Preference{Name: r.Name, Value: r.Value})
+			continue
+		}
+		course, err := strconv.ParseInt(r.Name, 10, 64)
+		if err != nil {
+			return nil, nil, fmt.Errorf("course accesses of user %d: course %q: %w", userID, r.Name, err)
+		}
+		accesses = append(accesses, CourseAccess{CourseID: course, TimeAccess: r.Value})
+	}
+	return accesses, prefs, nil
 }
 
 // SetUserPreference writes a preference as set_user_preference() does: the

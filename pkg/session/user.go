@@ -112,16 +112,13 @@ func (m *Manager) startLogin(ctx context.Context, q database.Querier, site *mood
 	}
 	l.user.Set("lang", m.cleanLang(row.get("lang")))
 
+	accesses, prefs, err := moodle.UserAccessesAndPreferences(ctx, q, userID)
+	if err != nil {
+		return nil, err
+	}
 	last := phpserialize.NewArray()
-	var accesses []struct {
-		Course int64  `db:"courseid"`
-		Time   string `db:"timeaccess"`
-	}
-	if err := q.Select(ctx, &accesses, "SELECT courseid, timeaccess FROM {user_lastaccess} WHERE userid = ? ORDER BY id", userID); err != nil {
-		return nil, fmt.Errorf("course accesses of user %d: %w", userID, err)
-	}
 	for _, a := range accesses {
-		last.Set(a.Course, a.Time)
+		last.Set(a.CourseID, a.TimeAccess)
 	}
 	l.user.Set("lastcourseaccess", last)
 	l.user.Set("currentcourseaccess", phpserialize.NewArray())
@@ -144,10 +141,6 @@ func (m *Manager) startLogin(ctx context.Context, q database.Querier, site *mood
 		return nil, err
 	}
 	l.user.Set("sesskey", sesskey)
-	prefs, err := moodle.UserPreferences(ctx, q, userID)
-	if err != nil {
-		return nil, err
-	}
 	pref := phpserialize.NewArray()
 	for _, p := range prefs {
 		pref.Set(p.Name, p.Value)
