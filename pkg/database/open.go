@@ -2,6 +2,7 @@ package database
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net"
@@ -86,13 +87,19 @@ var isolationVariables = []string{"transaction_isolation", "tx_isolation"}
 // Moodle's own transactions, set once when it connects: a transaction then
 // starts without a SET TRANSACTION round trip of its own.
 func Open(ctx context.Context, c config.DB) (*DB, error) {
+	return OpenWith(ctx, c, nil)
+}
+
+// OpenWith is Open with the driver's connector wrapped by wrap (nil: not
+// wrapped), for tools and tests that watch what reaches the server.
+func OpenWith(ctx context.Context, c config.DB, wrap func(driver.Connector) driver.Connector) (*DB, error) {
 	mc, err := DriverConfig(c)
 	if err != nil {
 		return nil, err
 	}
 	for _, name := range isolationVariables {
 		mc.Params[name] = "'READ-COMMITTED'"
-		db, err := open(ctx, mc, c)
+		db, err := open(ctx, mc, c, wrap)
 		if err == nil {
 			db.sessionReadCommitted = true
 			return db, nil
@@ -103,13 +110,17 @@ func Open(ctx context.Context, c config.DB) (*DB, error) {
 		}
 	}
 	// A server that knows neither: each transaction sets its level.
-	return open(ctx, mc, c)
+	return open(ctx, mc, c, wrap)
 }
 
-func open(ctx context.Context, mc *mysql.Config, c config.DB) (*DB, error) {
+func open(ctx context.Context, mc *mysql.Config, c config.DB, wrap func(driver.Connector) driver.Connector) (*DB, error) {
+	var conn driver.Connector
 	conn, err := mysql.NewConnector(mc)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
+	}
+	if wrap != nil {
+		conn = wrap(conn)
 	}
 	x := sqlx.NewDb(sqlOpenDB(conn), "mysql")
 	x.SetMaxOpenConns(c.MaxOpenConns)
