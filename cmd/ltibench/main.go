@@ -46,6 +46,7 @@ type options struct {
 	keep        bool
 	check       bool
 
+	gomaxprocs      int
 	grades          int
 	consumerLatency time.Duration
 	gradeWorkers    int
@@ -74,6 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.sessions, "session-strategy", "", "session.strategy of the service (default auto: the fixture keeps sessions in files)")
 	fs.IntVar(&o.maxConns, "db-max-open-conns", 20, "db.max_open_conns of the service")
 	fs.BoolVar(&o.pprof, "pprof", false, "serve pprof on the service's metrics address")
+	fs.IntVar(&o.gomaxprocs, "gomaxprocs", 0, "GOMAXPROCS of the service and of the ceiling's launches (0: Go's default, the number of CPUs)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the service during the measured launches to this file")
 	fs.BoolVar(&o.keep, "keep", false, "keep the database and data folder afterwards")
 	fs.BoolVar(&o.check, "check", false, "exit with status 3 when a target is missed")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -29,6 +30,7 @@ func measure(ctx context.Context, o options, out io.Writer) (*report, error) {
 		return nil, err
 	}
 	rep.Machine.Database = s.demo.Server
+	rep.GOMAXPROCS = runtime.GOMAXPROCS(0)
 	rep.Service = "in process (launch endpoint as `ltiprovider serve` mounts it)"
 	if o.binary != "" {
 		rep.Service = o.binary + " serve, in a child process"

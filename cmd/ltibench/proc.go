@@ -121,6 +121,40 @@ func findServer(pidFile string) int {
 	return found
 }
 
+// cpuBusy is the share of the machine's CPU time that was not idle over d
+// (from /proc/stat).
+func cpuBusy(d time.Duration) (float64, bool) {
+	read := func() (busy, total int64, ok bool) {
+		b, err := os.ReadFile("/proc/stat")
+		if err != nil {
+			return 0, 0, false
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		f := strings.Fields(line)
+		if len(f) < 5 || f[0] != "cpu" {
+			return 0, 0, false
+		}
+		for i, v := range f[1:] {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			total += n
+			if i != 3 && i != 4 { // idle, iowait
+				busy += n
+			}
+		}
+		return busy, total, true
+	}
+	b0, t0, ok := read()
+	if !ok {
+		return 0, false
+	}
+	time.Sleep(d)
+	b1, t1, ok := read()
+	if !ok || t1 == t0 {
+		return 0, false
+	}
+	return float64(b1-b0) / float64(t1-t0), true
+}
+
 // machine describes the computer the figures come from.
 type machine struct {
 	CPUs     int    `json:"cpus"`
@@ -130,6 +164,9 @@ type machine struct {
 	Go       string `json:"go"`
 	Database string `json:"database"`
 	LoadAvg  string `json:"load_average_before"`
+	// BusyBefore is the share of all CPUs busy in the second before the
+	// run: other people's work the figures compete with.
+	BusyBefore float64 `json:"cpu_busy_before"`
 }
 
 func describeMachine() machine {
@@ -149,6 +186,9 @@ func describeMachine() machine {
 				m.MemoryMB = kb >> 10
 			}
 		}
+	}
+	if busy, ok := cpuBusy(time.Second); ok {
+		m.BusyBefore = round2(busy)
 	}
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		f := strings.Fields(string(b))

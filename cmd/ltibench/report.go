@@ -23,6 +23,7 @@ type report struct {
 	Machine      machine      `json:"machine"`
 	Service      string       `json:"service"`
 	Sessions     string       `json:"session_strategy"`
+	GOMAXPROCS   int          `json:"gomaxprocs"`
 	Concurrency  int          `json:"concurrency"`
 	Rounds       int          `json:"rounds"`
 	PhaseSeconds float64      `json:"phase_seconds"`
@@ -102,9 +103,10 @@ func (r *report) evaluate() {
 func (r *report) print(w io.Writer) {
 	m := r.Machine
 	fmt.Fprintf(w, "\nltibench, %s\n", r.Date)
-	fmt.Fprintf(w, "machine:  %d CPUs (%s), %d MB RAM, %s, %s; load average before: %s\n", m.CPUs, m.CPUModel, m.MemoryMB, m.OS, m.Go, m.LoadAvg)
+	fmt.Fprintf(w, "machine:  %d CPUs (%s), %d MB RAM, %s, %s\n", m.CPUs, m.CPUModel, m.MemoryMB, m.OS, m.Go)
+	fmt.Fprintf(w, "before:   load average %s; CPU busy with other work %.0f%%\n", m.LoadAvg, m.BusyBefore*100)
 	fmt.Fprintf(w, "database: %s\n", m.Database)
-	fmt.Fprintf(w, "service:  %s; sessions: %s\n", r.Service, r.Sessions)
+	fmt.Fprintf(w, "service:  %s, GOMAXPROCS %d; sessions: %s\n", r.Service, r.GOMAXPROCS, r.Sessions)
 	fmt.Fprintf(w, "load:     %d launches at once; %d rounds of %.0f s per phase\n\n", r.Concurrency, r.Rounds, r.PhaseSeconds)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "phase\tlaunches\terrors\tlaunches/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\tCPU ms/launch\tpeak RSS MB\t")

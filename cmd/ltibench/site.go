@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -133,8 +134,20 @@ func setUp(ctx context.Context, o options, out io.Writer) (*site, error) {
 	s.ceiling = launch.New(launch.Config{DB: s.db, WWWRoot: s.wwwroot, TimestampWindow: s.cfg.TimestampWindow,
 		Log: slog.New(slog.DiscardHandler), Sessions: session.New(s.cfg, sites, slog.New(slog.DiscardHandler)),
 		Sites: sites, Forced: s.cfg, DataRoot: s.cfg.Moodle.DataRoot})
+	if o.gomaxprocs > 0 {
+		// The service's and this process's: the ceiling's launches run
+		// here, and must be scheduled like the service's.
+		runtime.GOMAXPROCS(o.gomaxprocs)
+	}
+	childEnv := map[string]string{}
+	for k, v := range s.env {
+		childEnv[k] = v
+	}
+	if o.gomaxprocs > 0 {
+		childEnv["GOMAXPROCS"] = strconv.Itoa(o.gomaxprocs)
+	}
 	if o.binary != "" {
-		s.svc, err = startBinary(ctx, o.binary, s.env, filepath.Join(s.tmp, "service.log"), s.wwwroot)
+		s.svc, err = startBinary(ctx, o.binary, childEnv, filepath.Join(s.tmp, "service.log"), s.wwwroot)
 	} else {
 		s.svc, err = startInProcess(s.cfg, s.db, addr, maddr, o.pprof)
 	}
