@@ -2,9 +2,13 @@ package database_test
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -128,5 +132,117 @@ func TestBeforeCommit(t *testing.T) {
 	})
 	if !errors.Is(err, boom) || tdb.Count(t, "config", "name = 'ltip_bc2'") != 0 {
 		t.Errorf("a failing BeforeCommit: %v, rows %d", err, tdb.Count(t, "config", "name = 'ltip_bc2'"))
+	}
+}
+
+// countingConnector counts the statements a pool prepares on the server.
+type countingConnector struct {
+	driver.Connector
+	prepares *atomic.Int64
+}
+
+func (c countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	return countingConn{conn, c.prepares}, err
+}
+
+type countingConn struct {
+	driver.Conn
+	prepares *atomic.Int64
+}
+
+func (c countingConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
+	c.prepares.Add(1)
+	return c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, q)
+}
+
+func (c countingConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
+	return c.Conn.(driver.ExecerContext).ExecContext(ctx, q, args)
+}
+
+func (c countingConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
+	return c.Conn.(driver.QueryerContext).QueryContext(ctx, q, args)
+}
+
+func (c countingConn) BeginTx(ctx context.Context, o driver.TxOptions) (driver.Tx, error) {
+	return c.Conn.(driver.ConnBeginTx).BeginTx(ctx, o)
+}
+
+// A query text that runs often is prepared once per connection and gives
+// the same results as text; one that runs rarely is never prepared.
+func TestPreparedStatements(t *testing.T) {
+	_, tdb := testenv.DB(t)
+	var prepares atomic.Int64
+	db, err := database.OpenWith(context.Background(), testenv.DBConfig(tdb), func(c driver.Connector) driver.Connector {
+		return countingConnector{c, &prepares}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.X.SetMaxOpenConns(1) // one connection: one prepare per statement
+	ctx := context.Background()
+	type user struct {
+		ID        int64          `db:"id"`
+		Username  string         `db:"username"`
+		Deleted   bool           `db:"deleted"`
+		Firstname sql.NullString `db:"firstname"`
+		Created   string         `db:"timecreated"` // an integer column read as text
+	}
+	var first user
+	for i := 0; i < 20; i++ {
+		var u user
+		if err := db.Get(ctx, &u, "SELECT id, username, deleted, firstname, timecreated FROM {user} WHERE id = ?", 3); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = u
+		} else if u != first {
+			t.Fatalf("run %d: %+v, first %+v", i, u, first)
+		}
+		err := db.WithTx(ctx, func(tx *database.Tx) error {
+			var n int
+			if err := tx.Get(ctx, &n, "SELECT COUNT(*) FROM {user} WHERE deleted = ?", false); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, "UPDATE {config} SET value = ? WHERE name = 'ltip_prepared'", i)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if first.Username != "student1" || first.Created == "" {
+		t.Errorf("%+v", first)
+	}
+	// Statements are prepared in the background once they have run often
+	// enough: they show up soon after.
+	waitFor := func(want int64) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for prepares.Load() < want && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitFor(3)
+	if n := prepares.Load(); n != 3 {
+		t.Errorf("%d statements prepared, want 3 (each of the three once)", n)
+	}
+	if _, err := db.Exec(ctx, "UPDATE {config} SET value = '1' WHERE name = 'ltip_once'"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := prepares.Load(); n != 3 {
+		t.Errorf("a statement run once was prepared (%d)", n)
+	}
+	// A duplicate key from a prepared statement is ErrDuplicate as ever.
+	db.PrepareAfter(1)
+	insert := "INSERT INTO {config} (name, value) VALUES (?, '1')"
+	if _, err := db.Exec(ctx, insert, "ltip_dup"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(4)
+	if _, err := db.Exec(ctx, insert, "ltip_dup"); !errors.Is(err, database.ErrDuplicate) || prepares.Load() != 4 {
+		t.Errorf("duplicate through a prepared statement: %v (%d prepared)", err, prepares.Load())
 	}
 }

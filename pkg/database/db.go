@@ -34,10 +34,11 @@ type Querier interface {
 
 // DB is Moodle's database: a connection pool plus the table prefix.
 type DB struct {
-	X      *sqlx.DB
-	Name   string // database name, part of lock names
-	prefix string
-	cache  sync.Map // query text → expanded text
+	X       *sqlx.DB
+	Name    string // database name, part of lock names
+	prefix  string
+	queries sync.Map // query text → *query
+	prep    preparer
 	// sessionReadCommitted: every connection was opened at READ
 	// COMMITTED (Open), so transactions need not set it.
 	sessionReadCommitted bool
@@ -63,14 +64,19 @@ func (db *DB) Remember(key string, load func() (any, error)) (any, error) {
 
 // New wraps an open pool. Open is the usual way to get a DB.
 func New(x *sqlx.DB, name, prefix string) *DB {
-	return &DB{X: x, Name: name, prefix: prefix}
+	db := &DB{X: x, Name: name, prefix: prefix}
+	db.prep.after = defaultPrepareAfter
+	return db
 }
 
 // Prefix is Moodle's table prefix.
 func (db *DB) Prefix() string { return db.prefix }
 
-// Close closes the pool.
-func (db *DB) Close() error { return db.X.Close() }
+// Close closes the pool and its prepared statements.
+func (db *DB) Close() error {
+	db.closePrepared()
+	return db.X.Close()
+}
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.X.PingContext(ctx) }
@@ -79,28 +85,34 @@ var tableRef = regexp.MustCompile(`\{([a-z][a-z0-9_]*)\}`)
 
 // Expand rewrites {name} to the quoted, prefixed table name. Results are
 // cached, so the rewrite costs one map lookup per statement.
-func (db *DB) Expand(query string) string {
-	if q, ok := db.cache.Load(query); ok {
-		return q.(string)
-	}
-	q := tableRef.ReplaceAllString(query, "`"+db.prefix+"$1`")
-	db.cache.Store(query, q)
-	return q
-}
+func (db *DB) Expand(query string) string { return db.lookup(query).text }
 
 // Table returns the quoted, prefixed name of a Moodle table.
 func (db *DB) Table(name string) string { return "`" + db.prefix + name + "`" }
 
 func (db *DB) Get(ctx context.Context, dest any, query string, args ...any) error {
-	return translate(db.X.GetContext(ctx, dest, db.Expand(query), args...))
+	q := db.lookup(query)
+	if s := db.stmt(q); s != nil {
+		return translate(s.GetContext(ctx, dest, args...))
+	}
+	return translate(db.X.GetContext(ctx, dest, q.text, args...))
 }
 
 func (db *DB) Select(ctx context.Context, dest any, query string, args ...any) error {
-	return translate(db.X.SelectContext(ctx, dest, db.Expand(query), args...))
+	q := db.lookup(query)
+	if s := db.stmt(q); s != nil {
+		return translate(s.SelectContext(ctx, dest, args...))
+	}
+	return translate(db.X.SelectContext(ctx, dest, q.text, args...))
 }
 
 func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := db.X.ExecContext(ctx, db.Expand(query), args...)
+	q := db.lookup(query)
+	if s := db.stmt(q); s != nil {
+		res, err := s.ExecContext(ctx, args...)
+		return res, translate(err)
+	}
+	res, err := db.X.ExecContext(ctx, q.text, args...)
 	return res, translate(err)
 }
 
@@ -109,7 +121,12 @@ func (db *DB) Insert(ctx context.Context, query string, args ...any) (int64, err
 }
 
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
-	rows, err := db.X.QueryxContext(ctx, db.Expand(query), args...)
+	q := db.lookup(query)
+	if s := db.stmt(q); s != nil {
+		rows, err := s.QueryxContext(ctx, args...)
+		return rows, translate(err)
+	}
+	rows, err := db.X.QueryxContext(ctx, q.text, args...)
 	return rows, translate(err)
 }
 
@@ -123,16 +140,38 @@ type Tx struct {
 	values       map[any]any
 }
 
+// stmt is the transaction's copy of q's prepared statement (prepared on
+// the transaction's connection if it is not yet), or nil to run q as text.
+func (tx *Tx) stmt(ctx context.Context, q *query) *sqlx.Stmt {
+	if s := tx.db.stmt(q); s != nil {
+		return tx.X.StmtxContext(ctx, s)
+	}
+	return nil
+}
+
 func (tx *Tx) Get(ctx context.Context, dest any, query string, args ...any) error {
-	return translate(tx.X.GetContext(ctx, dest, tx.db.Expand(query), args...))
+	q := tx.db.lookup(query)
+	if s := tx.stmt(ctx, q); s != nil {
+		return translate(s.GetContext(ctx, dest, args...))
+	}
+	return translate(tx.X.GetContext(ctx, dest, q.text, args...))
 }
 
 func (tx *Tx) Select(ctx context.Context, dest any, query string, args ...any) error {
-	return translate(tx.X.SelectContext(ctx, dest, tx.db.Expand(query), args...))
+	q := tx.db.lookup(query)
+	if s := tx.stmt(ctx, q); s != nil {
+		return translate(s.SelectContext(ctx, dest, args...))
+	}
+	return translate(tx.X.SelectContext(ctx, dest, q.text, args...))
 }
 
 func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := tx.X.ExecContext(ctx, tx.db.Expand(query), args...)
+	q := tx.db.lookup(query)
+	if s := tx.stmt(ctx, q); s != nil {
+		res, err := s.ExecContext(ctx, args...)
+		return res, translate(err)
+	}
+	res, err := tx.X.ExecContext(ctx, q.text, args...)
 	return res, translate(err)
 }
 
@@ -141,7 +180,12 @@ func (tx *Tx) Insert(ctx context.Context, query string, args ...any) (int64, err
 }
 
 func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
-	rows, err := tx.X.QueryxContext(ctx, tx.db.Expand(query), args...)
+	q := tx.db.lookup(query)
+	if s := tx.stmt(ctx, q); s != nil {
+		rows, err := s.QueryxContext(ctx, args...)
+		return rows, translate(err)
+	}
+	rows, err := tx.X.QueryxContext(ctx, q.text, args...)
 	return rows, translate(err)
 }
 

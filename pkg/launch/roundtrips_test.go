@@ -115,6 +115,9 @@ func TestLaunchStatements(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { traced.Close() })
+	// Statements as text, each one seen by the connector (prepared ones
+	// run through driver statements; they are the same statements).
+	traced.PrepareAfter(0)
 
 	e := &env{t: t, db: traced, tdb: tdb, now: time.Now(), wwwroot: wwwroot}
 	sites := &moodle.SiteCache{DB: traced, Forced: cfg, TTL: time.Minute}
