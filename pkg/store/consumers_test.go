@@ -75,3 +75,40 @@ func TestRecordToolUserLaunch(t *testing.T) {
 		t.Fatalf("new row %v", row)
 	}
 }
+
+// The update keeps each rule: empty values never replace stored ones, a
+// new value replaces an old one, a missing consumer key is filled, a
+// present one kept; a launch in the same second that changes nothing adds
+// no row.
+func TestRecordToolUserLaunchRules(t *testing.T) {
+	db, tdb := testenv.DB(t)
+	ctx := context.Background()
+	tdb.Exec(t, `INSERT INTO {local_ltiprovider_user} (id, userid, toolid, serviceurl, sourceid, consumerkey, consumersecret, lastgrade, lastsync, lastaccess, membershipsurl, membershipsid)
+		VALUES (20, 3, 8, 'https://lms/o', 'src', '', '', 0, 0, 100, NULL, NULL)`)
+	row := func() map[string]any {
+		rows := tdb.Rows(t, "SELECT serviceurl, sourceid, consumerkey, lastaccess, membershipsurl, membershipsid FROM {local_ltiprovider_user} WHERE toolid = 8")
+		if len(rows) != 1 {
+			t.Fatalf("%d rows: %v", len(rows), rows)
+		}
+		return rows[0]
+	}
+	launch := func(l store.ToolUserLaunch) {
+		t.Helper()
+		l.ToolID, l.UserID = 8, 3
+		if err := store.RecordToolUserLaunch(ctx, db, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	launch(store.ToolUserLaunch{ConsumerKey: "k1", Now: 200})
+	if r := row(); r["serviceurl"] != "https://lms/o" || r["sourceid"] != "src" || r["consumerkey"] != "k1" || r["lastaccess"] != "200" || r["membershipsurl"] != nil {
+		t.Errorf("empty values: %v", r)
+	}
+	launch(store.ToolUserLaunch{ConsumerKey: "k2", ServiceURL: "https://lms/o2", SourceID: "src2", MembershipsURL: "https://lms/m", MembershipsID: "m", Now: 300})
+	if r := row(); r["serviceurl"] != "https://lms/o2" || r["sourceid"] != "src2" || r["consumerkey"] != "k1" || r["membershipsurl"] != "https://lms/m" || r["membershipsid"] != "m" {
+		t.Errorf("new values: %v", r)
+	}
+	launch(store.ToolUserLaunch{ConsumerKey: "k2", ServiceURL: "https://lms/o2", SourceID: "src2", Now: 300}) // same second, no change
+	if r := row(); r["lastaccess"] != "300" {
+		t.Errorf("same second: %v", r)
+	}
+}

@@ -71,41 +71,34 @@ type ToolUserLaunch struct {
 // Callers must hold the user's row lock (a launch does), so that two
 // launches of one user never insert two rows.
 func RecordToolUserLaunch(ctx context.Context, q database.Querier, l ToolUserLaunch) error {
-	var existing *ToolUser
-	err := database.ErrNotFound
 	if !l.NewUser {
-		existing, err = GetToolUser(ctx, q, l.ToolID, l.UserID)
-	}
-	if errors.Is(err, database.ErrNotFound) {
-		_, err = q.Exec(ctx, `INSERT INTO {local_ltiprovider_user} (userid, toolid, serviceurl, sourceid, consumerkey,
-			consumersecret, lastgrade, lastsync, lastaccess, membershipsurl, membershipsid)
-			VALUES (?, ?, ?, ?, ?, '', 0, 0, ?, ?, ?)`,
-			l.UserID, l.ToolID, l.ServiceURL, l.SourceID, l.ConsumerKey, l.Now, l.MembershipsURL, l.MembershipsID)
+		// A returning user, the usual case, takes one statement: the
+		// oldest row updated by the rules above. No row changed means no
+		// row yet, or one a launch of the same second already left as
+		// this one would; a read tells which.
+		res, err := q.Exec(ctx, `UPDATE {local_ltiprovider_user} SET lastaccess = ?,
+			serviceurl = IF(? = '', serviceurl, ?), sourceid = IF(? = '', sourceid, ?),
+			membershipsurl = IF(? = '', membershipsurl, ?), membershipsid = IF(? = '', membershipsid, ?),
+			consumerkey = IF(COALESCE(consumerkey, '') = '' AND ? <> '', ?, consumerkey)
+			WHERE toolid = ? AND userid = ? ORDER BY id LIMIT 1`,
+			l.Now, l.ServiceURL, l.ServiceURL, l.SourceID, l.SourceID, l.MembershipsURL, l.MembershipsURL,
+			l.MembershipsID, l.MembershipsID, l.ConsumerKey, l.ConsumerKey, l.ToolID, l.UserID)
 		if err != nil {
 			return fmt.Errorf("recording user %d of tool %d: %w", l.UserID, l.ToolID, err)
 		}
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	set := "lastaccess = ?"
-	args := []any{l.Now}
-	update := func(column, value, old string) {
-		if value != "" && value != old {
-			set += ", " + column + " = ?"
-			args = append(args, value)
+		if n, _ := res.RowsAffected(); n > 0 {
+			return nil
+		}
+		_, err = GetToolUser(ctx, q, l.ToolID, l.UserID)
+		if !errors.Is(err, database.ErrNotFound) {
+			return err // nil: the row is as it should be
 		}
 	}
-	update("serviceurl", l.ServiceURL, existing.ServiceURL)
-	update("sourceid", l.SourceID, existing.SourceID)
-	update("membershipsurl", l.MembershipsURL, existing.MembershipsURL.String)
-	update("membershipsid", l.MembershipsID, existing.MembershipsID.String)
-	if existing.ConsumerKey == "" && l.ConsumerKey != "" {
-		set += ", consumerkey = ?"
-		args = append(args, l.ConsumerKey)
-	}
-	if _, err := q.Exec(ctx, "UPDATE {local_ltiprovider_user} SET "+set+" WHERE id = ?", append(args, existing.ID)...); err != nil {
+	_, err := q.Exec(ctx, `INSERT INTO {local_ltiprovider_user} (userid, toolid, serviceurl, sourceid, consumerkey,
+		consumersecret, lastgrade, lastsync, lastaccess, membershipsurl, membershipsid)
+		VALUES (?, ?, ?, ?, ?, '', 0, 0, ?, ?, ?)`,
+		l.UserID, l.ToolID, l.ServiceURL, l.SourceID, l.ConsumerKey, l.Now, l.MembershipsURL, l.MembershipsID)
+	if err != nil {
 		return fmt.Errorf("recording user %d of tool %d: %w", l.UserID, l.ToolID, err)
 	}
 	return nil
