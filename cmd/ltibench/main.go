@@ -40,6 +40,7 @@ type options struct {
 	server      string
 	throwaway   bool
 	sessions    string
+	dbSessions  bool
 	maxConns    int
 	pprof       bool
 	cpuProfile  string
@@ -73,6 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.server, "mariadb", "", "DSN of a MariaDB/MySQL server where ltibench may create and drop a database (default: root on 127.0.0.1:3306, else a throwaway mariadbd)")
 	fs.BoolVar(&o.throwaway, "throwaway", false, "start a throwaway mariadbd (no durability: figures are higher than a real server's)")
 	fs.StringVar(&o.sessions, "session-strategy", "", "session.strategy of the service (default auto: the fixture keeps sessions in files)")
+	fs.BoolVar(&o.dbSessions, "dbsessions", false, "turn Moodle's dbsessions setting on: sessions in the database instead of files")
 	fs.IntVar(&o.maxConns, "db-max-open-conns", 20, "db.max_open_conns of the service")
 	fs.BoolVar(&o.pprof, "pprof", false, "serve pprof on the service's metrics address")
 	fs.IntVar(&o.gomaxprocs, "gomaxprocs", 0, "GOMAXPROCS of the service and of the ceiling's launches (0: Go's default, the number of CPUs)")

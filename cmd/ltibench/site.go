@@ -119,6 +119,11 @@ func setUp(ctx context.Context, o options, out io.Writer) (*site, error) {
 	if s.tool, err = courseTool(ctx, s.db); err != nil {
 		return s, err
 	}
+	if o.dbSessions {
+		if _, err := s.db.Exec(ctx, "UPDATE {config} SET value = '1' WHERE name = 'dbsessions'"); err != nil {
+			return s, err
+		}
+	}
 	if pid := s.demo.ServerPID(); pid != 0 {
 		s.dbProc = &proc{pid: pid, name: "mariadbd"}
 	} else if o.server == "" || isLocal(server) {
