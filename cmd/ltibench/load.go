@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -183,7 +184,10 @@ type sample struct {
 	elapsed   time.Duration
 	latencies []time.Duration
 	cpu       map[string]time.Duration // by process role
-	peakRSS   int64                    // of the service, when known
+	// others is the CPU time the machine spent on work other than the
+	// processes watched (other people's, the kernel's for nobody).
+	others  time.Duration
+	peakRSS int64 // of the service, when known
 }
 
 // runPhase runs launches on concurrency workers for d, each with a user
@@ -200,6 +204,7 @@ func runPhase(ctx context.Context, l launcher, concurrency int, d time.Duration,
 	if rssOf != nil {
 		rssOf.resetPeak()
 	}
+	busy0, busyOK := machineBusy()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	// Workers start no launch after the deadline but finish the one they
@@ -247,12 +252,20 @@ func runPhase(ctx context.Context, l launcher, concurrency int, d time.Duration,
 	}
 	wg.Wait()
 	s.elapsed = time.Since(start)
+	busy1, busyOK1 := machineBusy()
 	for role, p := range watch {
 		if t, ok := p.cpu(); ok {
 			if b, ok := before[role]; ok {
 				s.cpu[role] = t - b
 			}
 		}
+	}
+	if busyOK && busyOK1 {
+		s.others = busy1 - busy0
+		for _, t := range s.cpu {
+			s.others -= t
+		}
+		s.others = max(s.others, 0)
 	}
 	if rssOf != nil {
 		if _, peak, ok := rssOf.memory(); ok {
@@ -264,21 +277,24 @@ func runPhase(ctx context.Context, l launcher, concurrency int, d time.Duration,
 
 // phase is the sum of a phase's rounds.
 type phase struct {
-	Name            string             `json:"name"`
-	Path            string             `json:"path"`  // http or ceiling
-	Users           string             `json:"users"` // first or returning
-	Launches        int                `json:"launches"`
-	Errors          int                `json:"errors"`
-	FirstError      string             `json:"first_error,omitempty"`
-	Seconds         float64            `json:"seconds"`
-	PerSecond       float64            `json:"launches_per_second"`
-	P50ms           float64            `json:"p50_ms"`
-	P95ms           float64            `json:"p95_ms"`
-	P99ms           float64            `json:"p99_ms"`
-	Maxms           float64            `json:"max_ms"`
-	CPUms           map[string]float64 `json:"cpu_ms_per_launch"`
-	PeakRSSMB       float64            `json:"peak_rss_mb,omitempty"`
-	RoundsPerSecond []float64          `json:"rounds_launches_per_second"`
+	Name       string             `json:"name"`
+	Path       string             `json:"path"`  // http or ceiling
+	Users      string             `json:"users"` // first or returning
+	Launches   int                `json:"launches"`
+	Errors     int                `json:"errors"`
+	FirstError string             `json:"first_error,omitempty"`
+	Seconds    float64            `json:"seconds"`
+	PerSecond  float64            `json:"launches_per_second"`
+	P50ms      float64            `json:"p50_ms"`
+	P95ms      float64            `json:"p95_ms"`
+	P99ms      float64            `json:"p99_ms"`
+	Maxms      float64            `json:"max_ms"`
+	CPUms      map[string]float64 `json:"cpu_ms_per_launch"`
+	PeakRSSMB  float64            `json:"peak_rss_mb,omitempty"`
+	// OtherCPU is the share of the machine's CPUs busy with other work
+	// during the phase (other people's processes): noise in the figures.
+	OtherCPU        float64   `json:"other_cpu_share"`
+	RoundsPerSecond []float64 `json:"rounds_launches_per_second"`
 
 	samples []sample
 }
@@ -286,7 +302,7 @@ type phase struct {
 func (p *phase) add(s sample) {
 	p.samples = append(p.samples, s)
 	var lat []time.Duration
-	var elapsed time.Duration
+	var elapsed, others time.Duration
 	cpu := map[string]time.Duration{}
 	p.Launches, p.Errors, p.PeakRSSMB, p.RoundsPerSecond = 0, 0, 0, nil
 	for _, s := range p.samples {
@@ -296,6 +312,7 @@ func (p *phase) add(s sample) {
 			p.FirstError = s.firstErr
 		}
 		elapsed += s.elapsed
+		others += s.others
 		lat = append(lat, s.latencies...)
 		for role, t := range s.cpu {
 			cpu[role] += t
@@ -304,6 +321,7 @@ func (p *phase) add(s sample) {
 		p.RoundsPerSecond = append(p.RoundsPerSecond, round1(float64(s.launches-s.errors)/s.elapsed.Seconds()))
 	}
 	p.Seconds = elapsed.Seconds()
+	p.OtherCPU = round2(others.Seconds() / elapsed.Seconds() / float64(runtime.NumCPU()))
 	ok := p.Launches - p.Errors
 	p.PerSecond = float64(ok) / p.Seconds
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })

@@ -72,7 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.json, "json", false, "print the results as JSON")
 	fs.StringVar(&o.binary, "binary", "", "run this ltiprovider binary (`ltiprovider serve`) as the service instead of serving in process")
 	fs.StringVar(&o.server, "mariadb", "", "DSN of a MariaDB/MySQL server where ltibench may create and drop a database (default: root on 127.0.0.1:3306, else a throwaway mariadbd)")
-	fs.BoolVar(&o.throwaway, "throwaway", false, "start a throwaway mariadbd (no durability: figures are higher than a real server's)")
+	fs.BoolVar(&o.throwaway, "throwaway", false, "start a mariadbd of ltibench's own (durable like a production server; no other clients)")
 	fs.StringVar(&o.sessions, "session-strategy", "", "session.strategy of the service (default auto: the fixture keeps sessions in files)")
 	fs.BoolVar(&o.dbSessions, "dbsessions", false, "turn Moodle's dbsessions setting on: sessions in the database instead of files")
 	fs.IntVar(&o.maxConns, "db-max-open-conns", 20, "db.max_open_conns of the service")

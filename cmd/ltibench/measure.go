@@ -52,7 +52,11 @@ func measure(ctx context.Context, o options, out io.Writer) (*report, error) {
 	if s.dbProc != nil {
 		httpWatch["database"] = *s.dbProc
 		ceilWatch["database"] = *s.dbProc
-		rep.Notes = append(rep.Notes, "Database CPU is all of the server's, including other clients of the same server.")
+		if s.demo.ServerPID() != 0 {
+			rep.Notes = append(rep.Notes, "The database server is ltibench's own: its CPU is the run's alone.")
+		} else {
+			rep.Notes = append(rep.Notes, "Database CPU is all of the server's, including other clients of the same server.")
+		}
 	} else {
 		rep.Notes = append(rep.Notes, "The database server's CPU could not be read (not on this machine, or not one server).")
 	}

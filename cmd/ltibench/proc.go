@@ -121,28 +121,37 @@ func findServer(pidFile string) int {
 	return found
 }
 
-// cpuBusy is the share of the machine's CPU time that was not idle over d
-// (from /proc/stat).
-func cpuBusy(d time.Duration) (float64, bool) {
-	read := func() (busy, total int64, ok bool) {
-		b, err := os.ReadFile("/proc/stat")
-		if err != nil {
-			return 0, 0, false
-		}
-		line, _, _ := strings.Cut(string(b), "\n")
-		f := strings.Fields(line)
-		if len(f) < 5 || f[0] != "cpu" {
-			return 0, 0, false
-		}
-		for i, v := range f[1:] {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			total += n
-			if i != 3 && i != 4 { // idle, iowait
-				busy += n
-			}
-		}
-		return busy, total, true
+// machineTicks reads /proc/stat's CPU line: the ticks (USER_HZ) all CPUs
+// spent busy and in all.
+func machineTicks() (busy, total int64, ok bool) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, false
 	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 5 || f[0] != "cpu" {
+		return 0, 0, false
+	}
+	for i, v := range f[1:] {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		total += n
+		if i != 3 && i != 4 { // idle, iowait
+			busy += n
+		}
+	}
+	return busy, total, true
+}
+
+// machineBusy is the CPU time all CPUs spent busy so far.
+func machineBusy() (time.Duration, bool) {
+	busy, _, ok := machineTicks()
+	return time.Duration(busy) * time.Second / clockTick, ok
+}
+
+// cpuBusy is the share of the machine's CPU time that was not idle over d.
+func cpuBusy(d time.Duration) (float64, bool) {
+	read := machineTicks
 	b0, t0, ok := read()
 	if !ok {
 		return 0, false

@@ -109,14 +109,14 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "service:  %s, GOMAXPROCS %d; sessions: %s\n", r.Service, r.GOMAXPROCS, r.Sessions)
 	fmt.Fprintf(w, "load:     %d launches at once; %d rounds of %.0f s per phase\n\n", r.Concurrency, r.Rounds, r.PhaseSeconds)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "phase\tlaunches\terrors\tlaunches/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\tCPU ms/launch\tpeak RSS MB\t")
+	fmt.Fprintln(tw, "phase\tlaunches\terrors\tlaunches/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\tCPU ms/launch\tpeak RSS MB\tothers' CPU\t")
 	for _, p := range r.Phases {
 		rss := "-"
 		if p.PeakRSSMB > 0 {
 			rss = fmt.Sprintf("%.1f", p.PeakRSSMB)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%s\t\n", p.Name, p.Launches, p.Errors, p.PerSecond,
-			p.P50ms, p.P95ms, p.P99ms, p.Maxms, cpuString(p.CPUms), rss)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%s\t%.0f%%\t\n", p.Name, p.Launches, p.Errors, p.PerSecond,
+			p.P50ms, p.P95ms, p.P99ms, p.Maxms, cpuString(p.CPUms), rss, p.OtherCPU*100)
 	}
 	tw.Flush()
 	for _, p := range r.Phases {
@@ -152,6 +152,7 @@ func (r *report) print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  %-60s want %-6s got %-8g %s\n", t.Name, t.Want, t.Got, mark)
 	}
+	fmt.Fprintln(w, "note: \"others' CPU\" is the share of the machine's CPUs busy with processes ltibench does not watch, during the phase.")
 	for _, n := range r.Notes {
 		fmt.Fprintln(w, "note:", n)
 	}

@@ -72,7 +72,8 @@ func setUp(ctx context.Context, o options, out io.Writer) (*site, error) {
 		}
 	}
 	fmt.Fprintln(out, "Loading the Moodle 4.5.6 fixture into a new database…")
-	s.demo, err = demo.StartWith(ctx, out, demo.Options{Server: server, Throwaway: o.throwaway, NamePrefix: "ltibench_"})
+	s.demo, err = demo.StartWith(ctx, out, demo.Options{Server: server, Throwaway: o.throwaway, NamePrefix: "ltibench_",
+		ServerArgs: durableServer})
 	if err != nil {
 		return s, err
 	}
@@ -193,6 +194,17 @@ func isLocal(c *mysql.Config) bool {
 	}
 	ip := net.ParseIP(host)
 	return host == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
+// durableServer makes a throwaway mariadbd keep its data the way a
+// production server does (the test harness's throwaway servers do not):
+// every commit flushed and synced, doublewrite on, a buffer pool that
+// holds the fixture and the run's rows.
+var durableServer = []string{
+	"--innodb-flush-log-at-trx-commit=1",
+	"--innodb-doublewrite=1",
+	"--innodb-buffer-pool-size=256M",
+	"--max-connections=200",
 }
 
 // courseTool provides the fixture's course PROV1 with the plugin's form

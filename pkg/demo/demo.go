@@ -49,6 +49,8 @@ type Options struct {
 	Server *mysql.Config
 	// Throwaway starts a throwaway mariadbd even when a server answers.
 	Throwaway bool
+	// ServerArgs are more options for a throwaway mariadbd.
+	ServerArgs []string
 	// NamePrefix starts the database's name ("ltiprovider_demo_" by
 	// default); a random suffix follows.
 	NamePrefix string
@@ -74,7 +76,7 @@ func StartWith(ctx context.Context, out io.Writer, o Options) (*Site, error) {
 		}
 	}
 	if cfg == nil {
-		tw, err := mariadb.StartThrowaway(ctx, mariadb.ThrowawayOptions{})
+		tw, err := mariadb.StartThrowaway(ctx, mariadb.ThrowawayOptions{Args: o.ServerArgs})
 		if err != nil {
 			return nil, fmt.Errorf("demo: no database server: install MariaDB (apt-get install mariadb-server) or start it: %w", err)
 		}

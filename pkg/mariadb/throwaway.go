@@ -35,6 +35,9 @@ var throwawayInnoDB = []string{
 type ThrowawayOptions struct {
 	TmpDir   string                       // parent folder; "" means os.TempDir()
 	LookPath func(string) (string, error) // finds the binaries; nil means LookPath
+	// Args are more mariadbd options, after the defaults (the last of an
+	// option wins): ltibench asks for a durable server.
+	Args []string
 }
 
 // StartThrowaway installs and starts a mariadbd in a new folder and waits
@@ -63,7 +66,7 @@ func StartThrowaway(ctx context.Context, o ThrowawayOptions) (*Throwaway, error)
 		}
 	}
 	tw := &Throwaway{dir: dir, sock: filepath.Join(dir, "sock"), exited: make(chan struct{})}
-	if err := tw.start(ctx, installDB, mariadbd); err != nil {
+	if err := tw.start(ctx, installDB, mariadbd, o.Args); err != nil {
 		tw.Stop()
 		return nil, err
 	}
@@ -88,7 +91,7 @@ func (tw *Throwaway) PID() int {
 	return tw.cmd.Process.Pid
 }
 
-func (tw *Throwaway) start(ctx context.Context, installDB, mariadbd string) error {
+func (tw *Throwaway) start(ctx context.Context, installDB, mariadbd string, extra []string) error {
 	data := filepath.Join(tw.dir, "data")
 	// mariadbd refuses to run as root unless told which user to be.
 	var asUser []string
@@ -125,7 +128,7 @@ func (tw *Throwaway) start(ctx context.Context, installDB, mariadbd string) erro
 		// Every Moodle database has ~500 tables: avoid reopening them.
 		"--table-definition-cache=4096",
 		"--table-open-cache=4096",
-	}, asUser...), throwawayInnoDB...)...)
+	}, asUser...), append(throwawayInnoDB, extra...)...)...)
 	setDeathSignal(tw.cmd)
 	if err := tw.cmd.Start(); err != nil {
 		return err
