@@ -160,3 +160,68 @@ func TestHousekeeping(t *testing.T) {
 		t.Fatalf("second run: %+v", res)
 	}
 }
+
+// runs records what a Scheduler's Observer hears.
+type runs struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (r *runs) Job(name, result string, took time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen = append(r.seen, name+" "+result)
+}
+
+func (r *runs) count(s string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, v := range r.seen {
+		if v == s {
+			n++
+		}
+	}
+	return n
+}
+
+// The Observer hears every scheduled run: ok, failed, or skipped while
+// another process holds the job's lock (the metrics' job runs and
+// durations).
+func TestSchedulerObserver(t *testing.T) {
+	db, tdb := testenv.DB(t)
+	obs := &runs{}
+	var fail atomic.Bool
+	s := &jobs.Scheduler{DB: db, Observer: obs}
+	if err := s.Add(jobs.Job{Name: "observed", Spec: "@every 1s", Run: func(ctx context.Context) (jobs.Result, error) {
+		if fail.Load() {
+			return nil, errors.New("boom")
+		}
+		return result{1}, nil
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	defer s.Stop(context.Background())
+	wait := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for obs.count(what) == 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("never heard %q: %v", what, obs.seen)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	wait("observed ok")
+	fail.Store(true)
+	wait("observed failed")
+	// Another process holds the lock: the run is skipped.
+	other := testenv.Open(t, tdb)
+	lock, err := other.TryLock(context.Background(), "job-observed", 3*time.Second) // a run may hold it a moment
+	if err != nil || lock == nil {
+		t.Fatalf("lock: %v", err)
+	}
+	defer lock.Release()
+	wait("observed skipped")
+}
