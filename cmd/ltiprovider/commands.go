@@ -118,6 +118,19 @@ func (c *cli) parse(extra func(fs *flag.FlagSet)) (*config.Config, error) {
 	return cfg, nil
 }
 
+// parseOwn parses the arguments of a command that takes only its own
+// flags, not the configuration's (demo).
+func (c *cli) parseOwn(register func(fs *flag.FlagSet)) error {
+	register(c.flags)
+	if err := c.flags.Parse(c.args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}
+
 // logger builds the service logger from the configuration.
 func (c *cli) logger(cfg *config.Config) (*slog.Logger, error) {
 	return logging.New(c.stderr, cfg.LogFormat, cfg.LogLevel)

@@ -53,13 +53,18 @@ func cmdServe(ctx context.Context, c *cli) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := newServer(cfg, log, db)
+	log.Info("serving", "version", version.String(), "addr", ln.Addr().String(), "wwwroot", cfg.Moodle.WWWRoot)
+	return runService(ctx, cfg, log, db, newServer(cfg, log, db), ln)
+}
+
+// runService runs the scheduled jobs and serves srv on ln until ctx ends,
+// then stops both: what serve does, and the demo too.
+func runService(ctx context.Context, cfg *config.Config, log *slog.Logger, db *database.DB, srv *http.Server, ln net.Listener) error {
 	sched, err := startScheduler(log, db, scheduledJobs(cfg, log, db))
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	log.Info("serving", "version", version.String(), "addr", ln.Addr().String(), "wwwroot", cfg.Moodle.WWWRoot)
 	serveErr := serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, log)
 	// Running jobs are cancelled and give their unfinished work back to
 	// the queue; another replica or the next start picks it up.

@@ -1,7 +1,3 @@
-// Package demo sets up a throwaway Moodle site for `ltiprovider demo`: a
-// database loaded with the embedded Moodle 4.5.6 fixture, on the local
-// MariaDB or on a mariadbd started for the purpose, and a data folder; and
-// removes all of it afterwards.
 package demo
 
 import (
@@ -33,14 +29,25 @@ type Site struct {
 	throwaway *mariadb.Throwaway
 }
 
+// Options say where the demo database lives.
+type Options struct {
+	// Throwaway starts a mariadbd of the demo's own even when a server
+	// answers as root on 127.0.0.1:3306.
+	Throwaway bool
+}
+
 // Start creates the site. Progress lines go to out.
-func Start(ctx context.Context, out io.Writer) (*Site, error) {
+func Start(ctx context.Context, out io.Writer, o Options) (*Site, error) {
 	s := &Site{Prefix: sqlfiles.FixturePrefix}
 	cfg := mariadb.LocalRoot()
-	if v, err := mariadb.Ping(ctx, cfg); err == nil {
+	if v, err := mariadb.Ping(ctx, cfg); err == nil && !o.Throwaway {
 		s.Server = "MariaDB " + v + " on " + mariadb.LocalAddr
 	} else {
-		fmt.Fprintf(out, "no server as root on %s (%v); starting a throwaway mariadbd\n", mariadb.LocalAddr, err)
+		if o.Throwaway {
+			fmt.Fprintln(out, "starting a throwaway mariadbd (--throwaway-mariadb)")
+		} else {
+			fmt.Fprintf(out, "no server as root on %s (%v); starting a throwaway mariadbd\n", mariadb.LocalAddr, err)
+		}
 		tw, err := mariadb.StartThrowaway(ctx, mariadb.ThrowawayOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("demo: no database server: install MariaDB (apt-get install mariadb-server) or start it: %w", err)
