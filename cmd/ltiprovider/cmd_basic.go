@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/doctor"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/layout"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/logging"
@@ -84,6 +83,6 @@ func cmdDoctor(ctx context.Context, c *cli) error {
 
 // cmdConfigReference writes docs/configuration.md (make docs).
 func cmdConfigReference(ctx context.Context, c *cli) error {
-	config.WriteReference(c.stdout)
+	writeReference(c.stdout)
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -34,6 +35,9 @@ const toolUsage = `Usage: ltiprovider tool <action> [flags] [arguments]
 Settings (name=value), as on the edit page:
 `
 
+// toolActions are what `ltiprovider tool` does.
+var toolActions = []string{"add", "list", "show", "update", "enable", "disable", "delete", "rotate-secret"}
+
 // cmdTool manages provided tools, with the edit page's rules.
 func cmdTool(ctx context.Context, c *cli) error {
 	if len(c.args) == 0 || c.args[0] == "-h" || c.args[0] == "--help" || c.args[0] == "help" {
@@ -41,6 +45,11 @@ func cmdTool(ctx context.Context, c *cli) error {
 		return nil
 	}
 	action := c.args[0]
+	if !slices.Contains(toolActions, action) {
+		fmt.Fprintf(c.stderr, "tool: unknown action %q\n\n", action)
+		toolHelp(c.stderr)
+		return errUsage
+	}
 	c.args = c.args[1:]
 	var course, activity string
 	cfg, err := c.parse(func(fs *flag.FlagSet) {
