@@ -1,0 +1,54 @@
+package moodle
+
+import "time"
+
+// Env is what a change to Moodle's tables needs to know besides the
+// database: the site's settings, the log store, who acts and when. Moodle's
+// PHP reads the same from $CFG, $USER and time().
+type Env struct {
+	Site *Site
+	// Forced answers config.php values that have no row in the config
+	// table (e.g. $CFG->defaultblocks_override); nil when there are none.
+	Forced Forced
+	Log    LogStore
+	// UserID is the Moodle user who acts, 0 for nobody logged in (a
+	// services.php call, or a launch before its user logs in).
+	UserID int64
+	// IP is the client's address for the log, "" for none.
+	IP  string
+	Now time.Time
+}
+
+// Unix is the time of the change as Moodle stores it.
+func (e Env) Unix() int64 { return e.now().Unix() }
+
+func (e Env) now() time.Time {
+	if e.Now.IsZero() {
+		return time.Now()
+	}
+	return e.Now
+}
+
+// config returns a $CFG value: config.php first, then the config table.
+func (e Env) config(name string) (string, bool) {
+	if e.Forced != nil {
+		if v, ok := e.Forced(name); ok {
+			return v, true
+		}
+	}
+	if e.Site == nil {
+		return "", false
+	}
+	return e.Site.Lookup(name)
+}
+
+// event fills the common fields of an event written by this Env.
+func (e Env) event(ev Event) Event {
+	ev.UserID = e.UserID
+	ev.IP = e.IP
+	ev.TimeCreated = e.Unix()
+	if ev.Component == "" {
+		ev.Component = "core"
+	}
+	return ev
+}
