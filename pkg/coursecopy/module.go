@@ -68,7 +68,9 @@ func (c *copier) copyCM(ctx context.Context, cm row, modname string, sectionID i
 	// The instance, then its children.
 	set := row{"course": c.dst}
 	for col, table := range spec.refs {
-		set[col] = c.ref(table, inst[0].int(col))
+		if !inst[0].isNull(col) {
+			set[col] = c.ref(table, inst[0].int(col))
+		}
 	}
 	for _, col := range spec.scales {
 		if v := inst[0].int(col); v < 0 {
@@ -186,6 +188,9 @@ func (c *copier) copyChildren(ctx context.Context, m *modCopy, children []child)
 			set := row{ch.parent: c.ref(ptable, r.int(ch.parent))}
 			var defer_ []deferredRef
 			for col, table := range ch.refs {
+				if r.isNull(col) {
+					continue
+				}
 				if (table == "course_modules" || later[table] && !copied[table]) && r.int(col) > 0 {
 					defer_ = append(defer_, deferredRef{table: ch.table, column: col, target: table, old: r.int(col)})
 					continue

@@ -372,7 +372,9 @@ func (c *copier) copyQuestionRows(ctx context.Context, questions []row) error {
 			for _, r := range rows {
 				set := row{t.parent: nq}
 				for col, target := range t.refs {
-					set[col] = c.ref(target, r.int(col))
+					if !r.isNull(col) {
+						set[col] = c.ref(target, r.int(col))
+					}
 				}
 				if _, err := c.copyRow(ctx, t.table, r, set); err != nil {
 					return err

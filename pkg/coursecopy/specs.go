@@ -141,9 +141,12 @@ var specs = map[string]*modSpec{
 		userFiles: map[string]string{"content": "data_content"},
 	},
 	"h5pactivity": {scales: []string{"grade"}, notCopied: "H5P attempts"},
-	"survey":      {notCopied: "survey answers"},
-	"chat":        {notCopied: "chat messages"},
-	"wiki":        {notCopied: "wiki pages (pages are the wiki's user data; the copy starts empty, as Moodle's import does)"},
+	// External tools keep using their site-wide tool type (a tool type
+	// configured in the source course only makes the module skipped).
+	"lti":    {scales: []string{"grade"}, children: []child{{table: "lti_submission", parent: "ltiid", userdata: true}}},
+	"survey": {notCopied: "survey answers"},
+	"chat":   {notCopied: "chat messages"},
+	"wiki":   {notCopied: "wiki pages (pages are the wiki's user data; the copy starts empty, as Moodle's import does)"},
 }
 
 // sortedSpecNames lists the supported module types, for documentation and
