@@ -140,6 +140,7 @@ func (c *copier) copyBank(ctx context.Context, oldCtx, newCtx int64, only map[in
 	if err != nil || len(cats) == 0 {
 		return err
 	}
+	c.put("bankcontext", oldCtx, newCtx)
 	existing, err := c.s.selectRows(ctx, "question_categories", "contextid = ?", newCtx)
 	if err != nil {
 		return err
@@ -490,7 +491,7 @@ func copyQuizQuestionRefs(c *copier, m *modCopy) error {
 		}
 		qctx := r.int("questionscontextid")
 		filter := r.str("filtercondition")
-		if n, ok := c.get("context", qctx); ok {
+		if n, ok := c.get("bankcontext", qctx); ok {
 			qctx = n
 			filter = c.remapFilter(filter)
 		}
@@ -580,7 +581,7 @@ func (c *copier) remapFilter(filter string) string {
 			parts := strings.Split(s, ",")
 			if len(parts) == 2 {
 				nc := c.ref("question_categories", toInt(parts[0]))
-				nctx, _ := c.get("context", toInt(parts[1]))
+				nctx, _ := c.get("bankcontext", toInt(parts[1]))
 				if nctx == 0 {
 					nctx = toInt(parts[1])
 				}
