@@ -15,6 +15,9 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/migrate"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/services"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/version"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/web"
 )
@@ -76,6 +79,11 @@ func newServer(cfg *config.Config, log *slog.Logger, db *database.DB) *http.Serv
 // mountRoutes is the one place that lists what the service serves.
 func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *database.DB) {
 	r.Handle("/healthz", web.Health(db, log)).Methods(http.MethodGet, http.MethodHead)
+	sites := &moodle.SiteCache{DB: db, Forced: cfg.Forced, TTL: time.Minute}
+	(&services.Handler{DB: db, WWWRoot: cfg.Moodle.WWWRoot, Window: cfg.TimestampWindow,
+		Nonces: &store.Nonces{DB: db}, Sites: sites, Forced: cfg.Forced,
+		// Sessions: the session strategy (issue 4) plugs in here for force_logout.
+		SessionCookie: cfg.Session.Cookie, Log: log}).Routes(r)
 }
 
 // serveUntilDone serves until ctx ends (SIGTERM, SIGINT), then lets

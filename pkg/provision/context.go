@@ -1,0 +1,175 @@
+package provision
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/coursecopy"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/settings"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
+)
+
+// LockWait is how long a request waits for another one creating the same
+// course or activity before giving up with ErrBusy.
+var LockWait = 60 * time.Second
+
+// ContextRequest asks for the course of an LTI context.
+type ContextRequest struct {
+	Params Params
+	// Template is the idnumber of the course to copy into a new course
+	// (custom_context_template); "" for an empty course.
+	Template string
+	// MayCreate: the requester's role may create courses. Without it an
+	// existing course is still found.
+	MayCreate bool
+	// UserData copies the template's user data too.
+	UserData bool
+	// Secret is the secret that verified the request; a new course tool
+	// gets it.
+	Secret string
+}
+
+// ContextResult is the course of an LTI context.
+type ContextResult struct {
+	CourseID int64
+	Tool     *store.Tool
+	// Created: the course was made by this request.
+	Created bool
+	// Report says what the template copy did (nil without a copy).
+	Report *coursecopy.Report
+}
+
+// EnsureCourse finds the course of an LTI context, or creates it: a course
+// named by the site's format settings in the first visible category, its
+// course tool, and the template's content. The course is looked for by the
+// idnumber the settings give. (The plugin then also looked for its
+// de-duplicated short name, which only a concurrent request could have
+// taken; here a named lock held until tx ends makes concurrent requests for
+// one context wait, so they find the course the first one made instead of
+// making two.)
+func EnsureCourse(ctx context.Context, tx *database.Tx, env moodle.Env, s *settings.Site, req ContextRequest) (*ContextResult, error) {
+	if req.Params.Value("context_id") == "" {
+		return nil, ErrNoContextID
+	}
+	names := CourseNames(s, req.Params)
+	if err := lock(ctx, tx, "context", names.IDNumber); err != nil {
+		return nil, err
+	}
+	courseID, found, err := findCourse(ctx, tx, names)
+	if err != nil {
+		return nil, err
+	}
+	if found {
+		tool, err := courseTool(ctx, tx, courseID)
+		if err != nil {
+			return nil, err
+		}
+		return &ContextResult{CourseID: courseID, Tool: tool}, nil
+	}
+	if !req.MayCreate {
+		return nil, ErrRoleCannotCreate
+	}
+	var template int64
+	if req.Template != "" {
+		cs, err := moodle.CoursesByIDNumber(ctx, tx, req.Template)
+		if err != nil {
+			return nil, err
+		}
+		if len(cs) == 0 || cs[0].ID == moodle.SiteCourseID {
+			return nil, ErrNoTemplate
+		}
+		template = cs[0].ID // the plugin took any one (IGNORE_MULTIPLE); the oldest is stable
+	}
+	category, err := defaultCategory(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	shortname, err := UniqueShortname(ctx, tx, names.Shortname)
+	if err != nil {
+		return nil, err
+	}
+	courseID, err = moodle.CreateCourse(ctx, tx, env, moodle.NewCourse{Fullname: names.Fullname, Shortname: shortname,
+		IDNumber: names.IDNumber, Category: category, Bare: template != 0})
+	if err != nil {
+		return nil, err
+	}
+	cctx, err := moodle.ContextOf(ctx, tx, moodle.ContextCourse, courseID)
+	if err != nil {
+		return nil, err
+	}
+	tool, err := newTool(ctx, tx, env, courseID, cctx.ID, req.Secret, req.Params)
+	if err != nil {
+		return nil, err
+	}
+	res := &ContextResult{CourseID: courseID, Tool: tool, Created: true}
+	if template != 0 {
+		if res.Report, err = coursecopy.CopyCourse(ctx, tx, env, template, courseID, coursecopy.Options{UserData: req.UserData}); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// findCourse looks for the course of a context by its idnumber.
+func findCourse(ctx context.Context, q database.Querier, n Names) (int64, bool, error) {
+	cs, err := moodle.CoursesByIDNumber(ctx, q, n.IDNumber)
+	if err != nil {
+		return 0, false, err
+	}
+	if len(cs) > 1 {
+		return 0, false, fmt.Errorf("%w (%d courses have idnumber %q)", ErrCannotDetermine, len(cs), n.IDNumber)
+	}
+	if len(cs) == 1 {
+		return cs[0].ID, true, nil
+	}
+	return 0, false, nil
+}
+
+// courseTool returns the one tool providing a course.
+func courseTool(ctx context.Context, q database.Querier, courseID int64) (*store.Tool, error) {
+	cctx, err := moodle.ContextOf(ctx, q, moodle.ContextCourse, courseID)
+	if err != nil {
+		return nil, err
+	}
+	tools, err := store.ToolsByContext(ctx, q, cctx.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(tools) != 1 {
+		return nil, fmt.Errorf("%w (course %d has %d course tools)", ErrCannotDetermine, courseID, len(tools))
+	}
+	return &tools[0], nil
+}
+
+// defaultCategory is the first visible category by sortorder, else the
+// first category.
+func defaultCategory(ctx context.Context, q database.Querier) (int64, error) {
+	var id int64
+	err := q.Get(ctx, &id, "SELECT id FROM {course_categories} ORDER BY visible DESC, sortorder, id LIMIT 1")
+	if errors.Is(err, database.ErrNotFound) {
+		return 0, ErrNoCategory
+	}
+	return id, err
+}
+
+// lock takes a named lock for the rest of the transaction: released when it
+// commits or rolls back.
+func lock(ctx context.Context, tx *database.Tx, kind, key string) error {
+	sum := sha1.Sum([]byte(key))
+	l, err := tx.DB().TryLock(ctx, kind+"-"+hex.EncodeToString(sum[:8]), LockWait)
+	if err != nil {
+		return err
+	}
+	if l == nil {
+		return ErrBusy
+	}
+	tx.AfterCommit(func() { _ = l.Release() })
+	tx.OnRollback(func() { _ = l.Release() })
+	return nil
+}
