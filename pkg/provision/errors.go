@@ -25,17 +25,17 @@ func (e *Error) Is(target error) bool {
 
 // The refusals, with the plugin's codes where it had one.
 var (
-	ErrNoContextID           = &Error{"missingcontextid", http.StatusBadRequest, "The request has no context_id, so no course can be named for it."}
-	ErrCannotDetermine       = &Error{"cantdeterminecontext", http.StatusConflict, "More than one course or tool matches this context."}
-	ErrRoleCannotCreate      = &Error{"rolecannotcreatecontexts", http.StatusForbidden, "Your role may not create courses."}
-	ErrNoTemplate            = &Error{"invalidtplcourse", http.StatusNotFound, "No template course has the idnumber given in custom_context_template."}
-	ErrToolNotCourse         = &Error{"invalidtypetool", http.StatusBadRequest, "This tool provides an activity, not a course: activities can only be copied into a course tool's course."}
-	ErrNoResource            = &Error{"invalidresourcecopyid", http.StatusNotFound, "No activity has the idnumber given in custom_resource_link_copy_id."}
-	ErrAmbiguousResource     = &Error{"ambiguousresourcecopyid", http.StatusConflict, "More than one activity has the idnumber given in custom_resource_link_copy_id."}
-	ErrNotCopyable           = &Error{"resourcenotcopyable", http.StatusUnprocessableEntity, "This activity cannot be copied."}
-	ErrRoleCannotCreateRes   = &Error{"rolecannotcreateresources", http.StatusForbidden, "Your role may not create activities."}
-	ErrUnsupportedType       = &Error{"unsupportedresourcetype", http.StatusBadRequest, "Activities of this type cannot be created from a launch."}
-	ErrNoResourceLink        = &Error{"missingresourcelinkid", http.StatusBadRequest, "The request has no resource_link_id."}
-	ErrBusy                  = &Error{"busy", http.StatusServiceUnavailable, "Another request is creating the same content; try again in a moment."}
-	ErrNoCategory            = &Error{"nocategory", http.StatusInternalServerError, "The site has no course category to create courses in."}
+	ErrNoContextID         = &Error{"missingcontextid", http.StatusBadRequest, "The request has no context_id, so no course can be named for it."}
+	ErrCannotDetermine     = &Error{"cantdeterminecontext", http.StatusConflict, "More than one course or tool matches this context."}
+	ErrRoleCannotCreate    = &Error{"rolecannotcreatecontexts", http.StatusForbidden, "Your role may not create courses."}
+	ErrNoTemplate          = &Error{"invalidtplcourse", http.StatusNotFound, "No template course has the idnumber given in custom_context_template."}
+	ErrToolNotCourse       = &Error{"invalidtypetool", http.StatusBadRequest, "This tool provides an activity, not a course: activities can only be copied into a course tool's course."}
+	ErrNoResource          = &Error{"invalidresourcecopyid", http.StatusNotFound, "No activity has the idnumber given in custom_resource_link_copy_id."}
+	ErrAmbiguousResource   = &Error{"ambiguousresourcecopyid", http.StatusConflict, "More than one activity has the idnumber given in custom_resource_link_copy_id."}
+	ErrNotCopyable         = &Error{"resourcenotcopyable", http.StatusUnprocessableEntity, "This activity cannot be copied."}
+	ErrRoleCannotCreateRes = &Error{"rolecannotcreateresources", http.StatusForbidden, "Your role may not create activities."}
+	ErrUnsupportedType     = &Error{"unsupportedresourcetype", http.StatusBadRequest, "Activities of this type cannot be created from a launch."}
+	ErrNoResourceLink      = &Error{"missingresourcelinkid", http.StatusBadRequest, "The request has no resource_link_id."}
+	ErrBusy                = &Error{"busy", http.StatusServiceUnavailable, "Another request is creating the same content; try again in a moment."}
+	ErrNoCategory          = &Error{"nocategory", http.StatusInternalServerError, "The site has no course category to create courses in."}
 )
