@@ -9,20 +9,20 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/coursecopy"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
-	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/provision"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/content"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/web"
 )
 
 // Errors of the endpoint itself (the others come from provision).
 var (
-	errToolDisabled = &provision.Error{Code: "tooldisabled", Status: http.StatusForbidden, Message: "This tool is disabled."}
-	errInvalidTool  = &provision.Error{Code: "invalidtoolid", Status: http.StatusUnauthorized,
+	errToolDisabled = &content.Error{Code: "tooldisabled", Status: http.StatusForbidden, Message: "This tool is disabled."}
+	errInvalidTool  = &content.Error{Code: "invalidtoolid", Status: http.StatusUnauthorized,
 		Message: "No tool matches this request and the site has no global shared secret."}
-	errMissingTool = &provision.Error{Code: "missingrequiredtool", Status: http.StatusBadRequest,
+	errMissingTool = &content.Error{Code: "missingrequiredtool", Status: http.StatusBadRequest,
 		Message: "duplicate_resource needs a course tool: give its id, or the context_id of its course."}
-	errOtherSecret = &provision.Error{Code: "cantdeterminecontext", Status: http.StatusForbidden,
+	errOtherSecret = &content.Error{Code: "cantdeterminecontext", Status: http.StatusForbidden,
 		Message: "The course of this context exists and is provided with another secret."}
-	errNoSessions = &provision.Error{Code: "sessionsunavailable", Status: http.StatusServiceUnavailable,
+	errNoSessions = &content.Error{Code: "sessionsunavailable", Status: http.StatusServiceUnavailable,
 		Message: "Logging out is not available: the service has no session strategy configured."}
 )
 
@@ -78,7 +78,7 @@ func writeError(w http.ResponseWriter, status int, code, message string) {
 // as a 500 (503 for a lost race) with a generic message; the cause is
 // logged, never sent.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var pe *provision.Error
+	var pe *content.Error
 	if errors.As(err, &pe) {
 		msg := pe.Message
 		if s := err.Error(); s != pe.Message {

@@ -17,7 +17,7 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/oauth1"
-	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/provision"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/content"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/session"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/settings"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
@@ -156,7 +156,7 @@ func (h *Handler) credentials(ctx context.Context, r *http.Request) (*store.Tool
 			return nil, "", err
 		}
 		if len(courses) > 1 {
-			return nil, "", provision.ErrCannotDetermine
+			return nil, "", content.ErrCannotDetermine
 		}
 		if len(courses) == 1 {
 			cctx, err := moodle.ContextOf(ctx, h.DB, moodle.ContextCourse, courses[0].ID)
@@ -168,7 +168,7 @@ func (h *Handler) credentials(ctx context.Context, r *http.Request) (*store.Tool
 				return nil, "", err
 			}
 			if len(tools) > 1 {
-				return nil, "", provision.ErrCannotDetermine
+				return nil, "", content.ErrCannotDetermine
 			}
 			if len(tools) == 1 {
 				tool = &tools[0]
@@ -227,7 +227,7 @@ func (c *call) env(ctx context.Context, q database.Querier) (moodle.Env, *settin
 func (c *call) createContext(ctx context.Context, w http.ResponseWriter) error {
 	template := strings.TrimSpace(c.p.Value("custom_context_template"))
 	if template == "" {
-		return provision.ErrNoTemplate
+		return content.ErrNoTemplate
 	}
 	var out []byte
 	err := c.h.DB.WithTx(ctx, func(tx *database.Tx) error {
@@ -235,10 +235,10 @@ func (c *call) createContext(ctx context.Context, w http.ResponseWriter) error {
 		if err != nil {
 			return err
 		}
-		if !provision.RoleAllowed(s.RolesAllowedCreateContexts, c.p.Value("roles")) {
-			return provision.ErrRoleCannotCreate
+		if !content.RoleAllowed(s.RolesAllowedCreateContexts, c.p.Value("roles")) {
+			return content.ErrRoleCannotCreate
 		}
-		res, err := provision.EnsureCourse(ctx, tx, env, s, provision.ContextRequest{Params: c.p, Template: template,
+		res, err := content.EnsureCourse(ctx, tx, env, s, content.ContextRequest{Params: c.p, Template: template,
 			MayCreate: true, UserData: userData(c.p), Secret: c.secret})
 		if err != nil {
 			return err
@@ -272,7 +272,7 @@ func (c *call) duplicateResource(ctx context.Context, w http.ResponseWriter) err
 		if err != nil {
 			return err
 		}
-		res, err := provision.DuplicateResource(ctx, tx, env, provision.ResourceRequest{Tool: c.tool,
+		res, err := content.DuplicateResource(ctx, tx, env, content.ResourceRequest{Tool: c.tool,
 			CopyID: strings.TrimSpace(c.p.Value("custom_resource_link_copy_id")), ResourceLinkID: c.p.Value("resource_link_id"),
 			Params: c.p, Secret: c.secret, UserData: userData(c.p)})
 		if err != nil {

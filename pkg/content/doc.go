@@ -1,4 +1,4 @@
-// Package provision is what LTI requests create in Moodle: the course of an
+// Package content is what LTI requests create in Moodle: the course of an
 // LTI context (named by the site's format settings, from a template course,
 // with its course tool), copies of activities for resource links, and
 // activities of a requested type. Both services.php (pkg/services) and the
@@ -7,4 +7,4 @@
 // It speaks LTI parameters and the plugin's settings; Moodle's tables are
 // written through pkg/moodle and pkg/coursecopy, the service's own through
 // pkg/store. It never speaks HTTP.
-package provision
+package content
