@@ -6,8 +6,11 @@ import (
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/doctor"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/layout"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/logging"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/migrate"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/session"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/version"
 )
 
@@ -66,9 +69,14 @@ func cmdDoctor(ctx context.Context, c *cli) error {
 	env := &doctor.Env{Config: cfg}
 	if env.DB, env.DBErr = c.openDB(ctx, cfg); env.DB != nil {
 		defer env.DB.Close()
-		env.Site, _ = moodle.LoadSite(ctx, env.DB, cfg.Forced)
+		env.Site, _ = moodle.LoadSite(ctx, env.DB, cfg)
 	}
-	if failed := doctor.Report(ctx, env, doctor.Standard(), c.stdout); failed > 0 {
+	// The session checks read env.Site; the Manager only needs the config.
+	sessions := session.New(cfg, nil, logging.Discard())
+	defer sessions.Close()
+	checks := append(doctor.Standard(), session.DoctorChecks(sessions)...)
+	checks = append(checks, layout.DoctorCheck())
+	if failed := doctor.Report(ctx, env, checks, c.stdout); failed > 0 {
 		return exitError{1}
 	}
 	return nil

@@ -46,8 +46,12 @@ func commands() []command {
 		{"serve", "run the HTTP service and the scheduled jobs", cmdServe},
 		{"migrate", "create or upgrade the service's tables and write default settings", cmdMigrate},
 		{"doctor", "check that Moodle and the service are set up to work together", cmdDoctor},
+		{"tool", "add, list, show, update, enable, disable, delete or rotate-secret provided tools", cmdTool},
+		{"settings", "get or set the site settings (config_plugins local_ltiprovider)", cmdSettings},
+		{"layout", "install or uninstall the layout script in Moodle's Additional HTML, or show its status", cmdLayout},
 		{"config", "print the effective configuration (secrets redacted)", cmdConfig},
 		{"config-reference", "print the configuration reference in Markdown (docs/configuration.md)", cmdConfigReference},
+		{"demo", "run the service on a throwaway demo Moodle site (the embedded fixture)", cmdDemo},
 		{"version", "print the version", cmdVersion},
 	}
 }

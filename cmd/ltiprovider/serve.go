@@ -8,15 +8,21 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"time"
 
 	"github.com/gorilla/mux"
 
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/admin"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/launch"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/layout"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/migrate"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodleauth"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/services"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/session"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/version"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/web"
@@ -79,11 +85,40 @@ func newServer(cfg *config.Config, log *slog.Logger, db *database.DB) *http.Serv
 // mountRoutes is the one place that lists what the service serves.
 func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *database.DB) {
 	r.Handle("/healthz", web.Health(db, log)).Methods(http.MethodGet, http.MethodHead)
-	sites := &moodle.SiteCache{DB: db, Forced: cfg.Forced, TTL: time.Minute}
+	sites := &moodle.SiteCache{DB: db, Forced: cfg, TTL: 30 * time.Second}
+	sessions := session.New(cfg, sites, log)
+
+	// tool.php: LTI 1.1 launches, handed over to Moodle sessions.
+	launch.New(launch.Config{
+		DB: db, WWWRoot: cfg.Moodle.WWWRoot, TimestampWindow: cfg.TimestampWindow, Log: log,
+		Sessions: sessions, Sites: sites, Forced: cfg,
+		DataRoot: cfg.Moodle.DataRoot, CacheDir: moodleCacheDir(cfg),
+	}).Routes(r)
+
+	// services.php: create_context, duplicate_resource, force_logout.
 	(&services.Handler{DB: db, WWWRoot: cfg.Moodle.WWWRoot, Window: cfg.TimestampWindow,
-		Nonces: &store.Nonces{DB: db}, Sites: sites, Forced: cfg.Forced,
-		// Sessions: the session strategy (issue 4) plugs in here for force_logout.
-		SessionCookie: cfg.Session.Cookie, Log: log}).Routes(r)
+		Nonces: &store.Nonces{DB: db}, Sites: sites, Sessions: sessions, Log: log}).Routes(r)
+
+	// Administration pages and the layout script know the browser by its
+	// Moodle session.
+	auth, err := moodleauth.New(context.Background(), cfg, db, sites)
+	if err != nil {
+		log.Error("administration pages and layout disabled: cannot read Moodle's sessions", "err", err)
+		return
+	}
+	(&admin.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log}).Mount(r)
+	(&layout.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log}).Mount(r)
+}
+
+// moodleCacheDir is $CFG->cachedir: config.php's, else $CFG->dataroot/cache.
+func moodleCacheDir(cfg *config.Config) string {
+	if dir, ok := cfg.Forced("cachedir"); ok && dir != "" {
+		return dir
+	}
+	if cfg.Moodle.DataRoot == "" {
+		return ""
+	}
+	return filepath.Join(cfg.Moodle.DataRoot, "cache")
 }
 
 // serveUntilDone serves until ctx ends (SIGTERM, SIGINT), then lets

@@ -82,7 +82,10 @@ type Session struct {
 	Cookie       string // $CFG->sessioncookie (suffix of MoodleSession)
 	CookiePath   string
 	CookieDomain string
-	FileSavePath string // $CFG->session_file_save_path
+	// CookiePartitioned adds Partitioned (CHIPS) to the session cookie the
+	// service sets on https sites.
+	CookiePartitioned bool
+	FileSavePath      string // $CFG->session_file_save_path
 	// FileOwner, FileGroup and FileMode override the owner, group and mode of
 	// session files; empty means "like the sessions folder".
 	FileOwner string
@@ -112,6 +115,15 @@ type Schedule struct {
 func (c *Config) Forced(name string) (string, bool) {
 	v, ok := c.forced[name]
 	return v, ok
+}
+
+// ForcedNames lists every $CFG property config.php sets.
+func (c *Config) ForcedNames() []string {
+	names := make([]string, 0, len(c.forced))
+	for n := range c.forced {
+		names = append(names, n)
+	}
+	return names
 }
 
 // Source says where an option's value came from: "default", "config.php",

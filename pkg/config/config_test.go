@@ -178,3 +178,19 @@ func TestOptionsTableIsComplete(t *testing.T) {
 		}
 	}
 }
+
+func TestForcedIncludesConfigPHPOnlySettings(t *testing.T) {
+	c, err := load(t, nil, map[string]string{"LTIPROVIDER_MOODLE_CONFIG": "testdata/config.php"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, n := range c.ForcedNames() {
+		if n == "directorypermissions" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("ForcedNames lacks directorypermissions: %v", c.ForcedNames())
+	}
+}

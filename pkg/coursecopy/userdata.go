@@ -43,7 +43,7 @@ func (c *copier) copyContextUserData(ctx context.Context, old, new moodle.Contex
 		if _, err := c.copyRow(ctx, "role_assignments", ra, set); err != nil {
 			return err
 		}
-		if err := moodle.MarkUserDirty(ctx, c.q, c.env, ra.int("userid")); err != nil {
+		if err := moodle.MarkUserDirty(ctx, c.q, c.env.Site, ra.int("userid"), c.now()); err != nil {
 			return err
 		}
 	}
@@ -135,7 +135,7 @@ func (c *copier) copyCourseUserData(ctx context.Context) error {
 			"timemodified": c.now(), "modifierid": c.env.UserID}); err != nil {
 			return err
 		}
-		if err := moodle.MarkUserDirty(ctx, c.q, c.env, ra.int("userid")); err != nil {
+		if err := moodle.MarkUserDirty(ctx, c.q, c.env.Site, ra.int("userid"), c.now()); err != nil {
 			return err
 		}
 	}

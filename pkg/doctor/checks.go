@@ -2,10 +2,7 @@ package doctor
 
 import (
 	"context"
-	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/migrate"
@@ -21,7 +18,6 @@ func Standard() []Check {
 		{"plugin tables", checkMigrations},
 		{"manual enrolment", checkManualEnrol},
 		{"frame embedding", checkFrameEmbedding},
-		{"session handler", checkSessionHandler},
 		{"https", checkHTTPS},
 	}
 }
@@ -114,70 +110,6 @@ func checkFrameEmbedding(ctx context.Context, e *Env) Result {
 			"allowframembedding is off; launches will open Moodle in a new window")
 	}
 	return pass("allowframembedding is on")
-}
-
-func checkSessionHandler(ctx context.Context, e *Env) Result {
-	if r, ok := needDB(e); !ok {
-		return r
-	}
-	class, why := moodle.SessionHandler(e.Config.Session.HandlerClass, e.Site)
-	switch class {
-	case moodle.HandlerFile:
-		dir := e.Config.Session.FileSavePath
-		if dir == "" {
-			if e.Config.Moodle.DataRoot == "" {
-				return fail("give moodle.dataroot (config.php $CFG->dataroot)", "%s (%s), but the data root is unknown", class, why)
-			}
-			dir = filepath.Join(e.Config.Moodle.DataRoot, "sessions")
-		}
-		if err := tryWrite(dir); err != nil {
-			return fail("run the service as a user that may write "+dir+" (Moodle's web server user, or its group)",
-				"%s (%s): cannot write %s: %v", class, why, dir, err)
-		}
-		return pass("%s (%s); %s is writable", class, why, dir)
-	case moodle.HandlerDatabase:
-		if err := tryInsertSession(ctx, e); err != nil {
-			return fail("grant the database user INSERT and DELETE on the sessions table", "%s (%s): cannot write sessions: %v", class, why, err)
-		}
-		return pass("%s (%s); the sessions table is writable", class, why)
-	default:
-		return pass("%s (%s); checked by the session strategy", class, why)
-	}
-}
-
-// tryWrite creates and removes a file in dir.
-func tryWrite(dir string) error {
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return err
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("not a folder")
-	}
-	f, err := os.CreateTemp(dir, ".ltiprovider-doctor-*")
-	if err != nil {
-		return err
-	}
-	name := f.Name()
-	f.Close()
-	return os.Remove(name)
-}
-
-// tryInsertSession checks that the service may insert, update and delete
-// sessions rows with statements that match no row: the server checks the
-// privileges and nothing changes, not even the table's AUTO_INCREMENT.
-func tryInsertSession(ctx context.Context, e *Env) error {
-	for _, q := range []string{
-		"INSERT INTO {sessions} (state, sid, userid, sessdata, timecreated, timemodified, firstip, lastip) " +
-			"SELECT 0, 'ltiprovider-doctor', 0, NULL, 0, 0, NULL, NULL FROM DUAL WHERE 1 = 0",
-		"UPDATE {sessions} SET timemodified = timemodified WHERE 1 = 0",
-		"DELETE FROM {sessions} WHERE 1 = 0",
-	} {
-		if _, err := e.DB.Exec(ctx, q); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func checkHTTPS(ctx context.Context, e *Env) Result {

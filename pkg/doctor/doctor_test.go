@@ -45,7 +45,7 @@ func (s *setup) run(t *testing.T) (string, map[string]string) {
 	}
 	defer db.Close()
 	env.DB = db
-	env.Site, _ = moodle.LoadSite(context.Background(), db, s.cfg.Forced)
+	env.Site, _ = moodle.LoadSite(context.Background(), db, s.cfg)
 	var buf bytes.Buffer
 	doctor.Report(context.Background(), env, doctor.Standard(), &buf)
 	failed := map[string]string{}
@@ -94,9 +94,6 @@ func TestEachCheckFailsWhenBroken(t *testing.T) {
 		{"frame embedding", "Allow frame embedding", func(t *testing.T, s *setup) {
 			s.tdb.Exec(t, "UPDATE {config} SET value = '0' WHERE name = 'allowframembedding'")
 		}},
-		{"session handler", "may write", func(t *testing.T, s *setup) {
-			s.cfg.Moodle.DataRoot = filepath.Join(t.TempDir(), "missing")
-		}},
 		{"https", "https", func(t *testing.T, s *setup) { s.cfg.Moodle.WWWRoot = "http://moodle.example" }},
 		{"database", "db.collation", func(t *testing.T, s *setup) { s.cfg.DB.Collation = "utf8mb4_general_ci" }},
 	}
@@ -114,15 +111,4 @@ func TestEachCheckFailsWhenBroken(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestDatabaseSessionHandlerIsProbedWithoutTrace(t *testing.T) {
-	s := newSetup(t)
-	s.cfg.Session.HandlerClass = `\core\session\database`
-	before := s.tdb.Snapshot(t)
-	report, failed := s.run(t)
-	if len(failed) != 0 || !strings.Contains(report, `\core\session\database`) {
-		t.Fatalf("report:\n%s", report)
-	}
-	s.tdb.AssertUnchanged(t, before)
 }

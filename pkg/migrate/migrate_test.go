@@ -127,7 +127,10 @@ func TestLegacyPluginSiteKeepsItsRows(t *testing.T) {
 		VALUES (7, 3, 13, 3, 5, 'oldsecret', 1400000000, 1400000000, 1500000000), (9, 2, 12, 3, 5, 's9', 1, 1, NULL)`)
 	tdb.Exec(t, `INSERT INTO {local_ltiprovider_user} (id, userid, toolid, serviceurl, sourceid, consumerkey, consumersecret, lastgrade, lastsync, lastaccess)
 		VALUES (1, 3, 7, 'https://lms.example/outcomes', 'src-1', 'key-A', 'oldsecret', 85, 1500000000, 1500000000),
-		       (2, 3, 7, 'https://lms.example/outcomes', 'src-1', 'key-A', 'oldsecret', 85, 1500000000, 1500000000)`)
+		       (2, 3, 7, 'https://lms.example/outcomes', 'src-1', 'key-A', 'oldsecret', 85, 1500000000, 1500000000),
+		       (3, 4, 7, '', '', 'Key-A', 'oldsecret', 0, 0, 1500000000),
+		       (4, 4, 9, '', '', '', 's9', 0, 0, 1500000000),
+		       (5, 4, 99, '', '', 'key-gone', 'x', 0, 0, 1500000000)`)
 	tdb.Exec(t, `INSERT INTO {config_plugins} (plugin, name, value) VALUES ('local_ltiprovider', 'defaultauthmethod', 'manual'),
 		('local_ltiprovider', 'globalsharedsecret', 'legacyglobal'), ('local_ltiprovider', 'version', '2014080102')`)
 	toolsBefore := tdb.Rows(t, "SELECT id, courseid, contextid, secret, lastsync FROM {local_ltiprovider} ORDER BY id")
@@ -156,6 +159,13 @@ func TestLegacyPluginSiteKeepsItsRows(t *testing.T) {
 	}
 	if site.ShortnameFormat != 2 || len(site.RolesAllowedCreateContexts) != 1 {
 		t.Errorf("missing settings not defaulted: %+v", site)
+	}
+	// The consumer keys that launched each tool stay accepted (keys are
+	// case-sensitive; a deleted tool's and empty keys bind nothing).
+	keys := tdb.Rows(t, "SELECT toolid, consumerkey, keyhash FROM {local_ltiprovider_consumer} ORDER BY keyhash")
+	if len(keys) != 2 || str(keys[0]["consumerkey"]) != "Key-A" || str(keys[1]["consumerkey"]) != "key-A" ||
+		str(keys[0]["toolid"]) != "7" || str(keys[1]["toolid"]) != "7" || str(keys[1]["keyhash"]) != "b1b20254fd1fd3063fe0532086538964fe7bc051" {
+		t.Errorf("pre-bound keys: %v", keys)
 	}
 	// New inserts continue after the legacy ids: tool ids and launch URLs stay.
 	if n := tdb.Count(t, "local_ltiprovider", "id IN (7, 9)"); n != 2 {

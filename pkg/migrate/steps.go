@@ -24,9 +24,12 @@ var steps = []Step{
 	fileStep(7, "0006_local_ltiprovider_nonce.sql"),
 	fileStep(8, "0007_local_ltiprovider_outcome.sql"),
 	fileStep(9, "0008_local_ltiprovider_launch.sql"),
+	fileStep(100, "0100_local_ltiprovider_consumer.sql"),
+	fileStep(101, "0101_local_ltiprovider_consumer_prebind.sql"),
 }
 
-// fileStep runs one CREATE TABLE IF NOT EXISTS file.
+// fileStep runs one idempotent statement file (CREATE TABLE IF NOT EXISTS,
+// or an INSERT that adds nothing the second time).
 func fileStep(version int, file string) Step {
 	return Step{Version: version, Name: file, Run: func(ctx context.Context, m *Migrator) error {
 		return m.ExecFile(ctx, file)

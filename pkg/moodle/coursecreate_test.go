@@ -35,6 +35,18 @@ func testEnv(t *testing.T, q database.Querier) moodle.Env {
 
 func str(v any) string { return fmt.Sprint(v) }
 
+// forced plays config.php.
+type forced map[string]string
+
+func (f forced) Forced(name string) (string, bool) { v, ok := f[name]; return v, ok }
+func (f forced) ForcedNames() []string {
+	var n []string
+	for k := range f {
+		n = append(n, k)
+	}
+	return n
+}
+
 // The expected rows are those Moodle 4.5.6's create_course() wrote on the
 // reference site when given the course form's defaults (checked with a
 // real Moodle; see docs/courses.md).
@@ -196,14 +208,13 @@ func TestCreateCourseBareAndDefaults(t *testing.T) {
 	tdb.Exec(t, "UPDATE {config_plugins} SET value = 'weeks' WHERE plugin = 'moodlecourse' AND name = 'format'")
 	tdb.Exec(t, "UPDATE {config_plugins} SET value = '2' WHERE plugin = 'moodlecourse' AND name = 'numsections'")
 	env := testEnv(t, db)
-	env.Forced = func(name string) (string, bool) {
-		if name == "defaultblocks_override" {
-			return "search_forums,nosuchblock:calendar_upcoming", true
-		}
-		return "", false
+	site, err := moodle.LoadSite(ctx, db, forced{"defaultblocks_override": "search_forums,nosuchblock:calendar_upcoming"})
+	if err != nil {
+		t.Fatal(err)
 	}
+	env.Site = site
 	var full, bare int64
-	err := db.WithTx(ctx, func(tx *database.Tx) error {
+	err = db.WithTx(ctx, func(tx *database.Tx) error {
 		var err error
 		if full, err = moodle.CreateCourse(ctx, tx, env, moodle.NewCourse{Fullname: "W", Shortname: "W1", Category: 1}); err != nil {
 			return err

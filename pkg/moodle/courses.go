@@ -95,3 +95,14 @@ func RoleIDByShortname(ctx context.Context, q database.Querier, shortname string
 	}
 	return id, nil
 }
+
+// LockCourse holds the course row's lock until the transaction ends, to
+// serialise changes Moodle's schema cannot (a group idnumber has no unique
+// key). Keep such transactions short: Moodle's course updates wait too.
+func LockCourse(ctx context.Context, q database.Querier, id int64) error {
+	var got int64
+	if err := q.Get(ctx, &got, "SELECT id FROM {course} WHERE id = ? FOR UPDATE", id); err != nil {
+		return fmt.Errorf("locking course %d: %w", id, err)
+	}
+	return nil
+}

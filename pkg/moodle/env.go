@@ -6,11 +6,10 @@ import "time"
 // database: the site's settings, the log store, who acts and when. Moodle's
 // PHP reads the same from $CFG, $USER and time().
 type Env struct {
+	// Site is Moodle's $CFG: the config table with config.php on top
+	// (also for values that have no row, e.g. $CFG->defaultblocks_override).
 	Site *Site
-	// Forced answers config.php values that have no row in the config
-	// table (e.g. $CFG->defaultblocks_override); nil when there are none.
-	Forced Forced
-	Log    LogStore
+	Log  LogStore
 	// UserID is the Moodle user who acts, 0 for nobody logged in (a
 	// services.php call, or a launch before its user logs in).
 	UserID int64
@@ -31,11 +30,6 @@ func (e Env) now() time.Time {
 
 // config returns a $CFG value: config.php first, then the config table.
 func (e Env) config(name string) (string, bool) {
-	if e.Forced != nil {
-		if v, ok := e.Forced(name); ok {
-			return v, true
-		}
-	}
 	if e.Site == nil {
 		return "", false
 	}

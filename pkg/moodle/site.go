@@ -17,8 +17,11 @@ type Site struct {
 	values map[string]string
 }
 
-// Forced answers the values config.php forces, e.g. (*config.Config).Forced.
-type Forced func(name string) (string, bool)
+// Forced gives the $CFG values config.php sets; *config.Config is one.
+type Forced interface {
+	Forced(name string) (string, bool)
+	ForcedNames() []string
+}
 
 // LoadSite reads the config table.
 func LoadSite(ctx context.Context, q database.Querier, forced Forced) (*Site, error) {
@@ -32,9 +35,13 @@ func LoadSite(ctx context.Context, q database.Querier, forced Forced) (*Site, er
 	s := &Site{values: make(map[string]string, len(rows))}
 	for _, r := range rows {
 		s.values[r.Name] = r.Value
-		if forced != nil {
-			if v, ok := forced(r.Name); ok {
-				s.values[r.Name] = v
+	}
+	// config.php wins, also for settings that have no row (cookiehttponly,
+	// sslproxy, … live only in config.php).
+	if forced != nil {
+		for _, name := range forced.ForcedNames() {
+			if v, ok := forced.Forced(name); ok {
+				s.values[name] = v
 			}
 		}
 	}

@@ -6,10 +6,10 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/content"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/coursecopy"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
-	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/content"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/web"
 )
 

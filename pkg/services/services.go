@@ -14,10 +14,10 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/content"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/oauth1"
-	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/content"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/session"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/settings"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
@@ -34,15 +34,21 @@ type Handler struct {
 	Window time.Duration
 	Nonces oauth1.NonceStore
 	Sites  *moodle.SiteCache
-	// Forced answers config.php values the config table lacks.
-	Forced moodle.Forced
-	// Sessions ends Moodle sessions for force_logout; nil answers 503
-	// until a session strategy is configured.
-	Sessions session.Strategy
-	// SessionCookie is $CFG->sessioncookie, the suffix of MoodleSession.
-	SessionCookie string
-	Log           *slog.Logger
-	Now           func() time.Time
+	// Sessions ends the caller's Moodle session for force_logout (a
+	// *session.Manager); nil answers 503.
+	Sessions Sessions
+	Log      *slog.Logger
+	Now      func() time.Time
+}
+
+// Sessions is what force_logout needs of the session handoff.
+type Sessions interface {
+	// BrowserSID is the Moodle session id the browser sent, "" for none.
+	BrowserSID(ctx context.Context, r *http.Request) (string, error)
+	// Cookie is the site's session cookie, to expire it.
+	Cookie(ctx context.Context) (session.Cookie, error)
+	// Destroy ends a session wherever Moodle keeps it.
+	Destroy(ctx context.Context, q database.Querier, sid string) error
 }
 
 // Routes mounts the endpoint. The plugin's contract is a POST; GET is
@@ -217,7 +223,7 @@ func (c *call) env(ctx context.Context, q database.Querier) (moodle.Env, *settin
 	if err != nil {
 		return moodle.Env{}, nil, err
 	}
-	return moodle.Env{Site: site, Forced: c.h.Forced, Log: ls, IP: web.ClientOf(c.r).IP, Now: c.h.now()}, s, nil
+	return moodle.Env{Site: site, Log: ls, IP: web.ClientOf(c.r).IP, Now: c.h.now()}, s, nil
 }
 
 // createContext returns the course of the request's LTI context, creating
@@ -298,14 +304,20 @@ func (c *call) forceLogout(ctx context.Context, w http.ResponseWriter) error {
 	if c.h.Sessions == nil {
 		return errNoSessions
 	}
-	name := "MoodleSession" + c.h.SessionCookie
-	if ck, err := c.r.Cookie(name); err == nil && ck.Value != "" {
-		if err := c.h.Sessions.Destroy(ctx, c.h.DB, ck.Value); err != nil {
+	sid, err := c.h.Sessions.BrowserSID(ctx, c.r)
+	if err != nil {
+		return err
+	}
+	if sid != "" {
+		if err := c.h.Sessions.Destroy(ctx, c.h.DB, sid); err != nil {
 			return err
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: cookiePath(c.h.WWWRoot), MaxAge: -1, HttpOnly: true,
-		Secure: strings.HasPrefix(c.h.WWWRoot, "https://")})
+	cookie, err := c.h.Sessions.Cookie(ctx)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, cookie.Expire())
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	return nil
@@ -340,18 +352,6 @@ func validModName(s string) bool {
 // userData: custom_copy_userdata=1 asks for the template's or activity's
 // user data too.
 func userData(p oauth1.Params) bool { return p.Value("custom_copy_userdata") == "1" }
-
-// cookiePath is Moodle's default session cookie path: wwwroot's path + "/".
-func cookiePath(wwwroot string) string {
-	rest := wwwroot
-	if i := strings.Index(rest, "://"); i >= 0 {
-		rest = rest[i+3:]
-	}
-	if i := strings.Index(rest, "/"); i >= 0 {
-		return strings.TrimRight(rest[i:], "/") + "/"
-	}
-	return "/"
-}
 
 // notDecoded are the parameters custom_lti_message_encoded_base64 leaves
 // alone (ims-blti's list). The plugin's services.php never decoded (its

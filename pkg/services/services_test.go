@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/logging"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
@@ -407,27 +408,34 @@ func (e *env) unchanged(t *testing.T, before testdb.Snapshot) {
 	e.tdb.AssertUnchanged(t, before)
 }
 
-type fakeSessions struct{ destroyed []string }
-
-func (f *fakeSessions) Name() string { return "fake" }
-func (f *fakeSessions) Login(context.Context, *database.Tx, session.LoginRequest) (*session.Handoff, error) {
-	return nil, nil
-}
-func (f *fakeSessions) Destroy(_ context.Context, _ database.Querier, sid string) error {
-	f.destroyed = append(f.destroyed, sid)
-	return nil
-}
-
+// With the real session handoff (Moodle's database handler here), the
+// browser's session ends: its sessions row is gone and its cookie expired.
 func TestForceLogout(t *testing.T) {
 	e := newEnv(t)
-	fs := &fakeSessions{}
-	e.h.Sessions = fs
+	cfg, _ := config.Load(config.Input{LookupEnv: func(string) (string, bool) { return "", false }})
+	cfg.Moodle.WWWRoot, cfg.Moodle.DataRoot, cfg.Moodle.Admin = wwwroot, t.TempDir(), "admin"
+	cfg.Session.HandlerClass = `\core\session\database`
+	mgr := session.New(cfg, &moodle.SiteCache{DB: e.db, Forced: cfg}, logging.Discard())
+	t.Cleanup(func() { mgr.Close() })
+	e.h.Sessions = mgr
+	e.tdb.Exec(t, "INSERT INTO {sessions} (state, sid, userid, sessdata, timecreated, timemodified) VALUES (0, 'browsersid123', 3, NULL, ?, ?)", now.Unix(), now.Unix())
+	e.tdb.Exec(t, "INSERT INTO {sessions} (state, sid, userid, sessdata, timecreated, timemodified) VALUES (0, 'othersid456', 4, NULL, ?, ?)", now.Unix(), now.Unix())
 	rec := e.post(globalSecret, "", launchForm("force_logout"))
-	if rec.Code != 200 || len(fs.destroyed) != 1 || fs.destroyed[0] != "browsersid123" {
-		t.Fatalf("%d %v", rec.Code, fs.destroyed)
+	if rec.Code != 200 {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	if n := e.tdb.Count(t, "sessions", "sid = 'browsersid123'"); n != 0 {
+		t.Error("the caller's session survived")
+	}
+	if n := e.tdb.Count(t, "sessions", "sid = 'othersid456'"); n != 1 {
+		t.Error("another session ended")
 	}
 	if c := rec.Header().Get("Set-Cookie"); !strings.Contains(c, "MoodleSession=;") || !strings.Contains(c, "Max-Age=0") {
 		t.Errorf("cookie %q", c)
+	}
+	// A signed request from a browser without a session is fine too.
+	if rec := e.post(globalSecret, "", launchForm("force_logout")); rec.Code != 200 {
+		t.Errorf("%d %s", rec.Code, rec.Body)
 	}
 }
 

@@ -1,15 +1,8 @@
-// Package session hands a browser over to Moodle after a launch: it makes
-// Moodle 4.5 treat the browser as logged in as the LTI user, exactly as a
-// session Moodle made itself, with the strategy that fits the site's
-// session handler (database, file, redis, or Moodle's own autologin).
-//
-// The launch handler calls a Strategy inside its transaction; services.php
-// calls Destroy for force_logout. The package knows Moodle's session
-// formats, not LTI.
 package session
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
@@ -17,33 +10,35 @@ import (
 
 // LoginRequest is what a launch asks for.
 type LoginRequest struct {
-	// UserID is the Moodle user to log in (already checked: not deleted,
-	// not suspended).
+	// UserID is the Moodle user to log in (already checked by the launch:
+	// not deleted, not suspended; Login refuses those again).
 	UserID int64
 	// Dest is the absolute Moodle URL, under wwwroot, to land on.
 	Dest string
 	// ClientIP is the browser's address, resolved through trusted proxies.
 	ClientIP string
 	// Browser is the launch request, for the browser's previous
-	// MoodleSession cookie (its session is destroyed) and its User-Agent.
+	// MoodleSession cookie (its session is destroyed).
 	Browser *http.Request
 }
 
 // Handoff is what the browser must receive to arrive logged in.
 type Handoff struct {
 	// Cookies to set: the new MoodleSession cookie, or one that expires the
-	// old session.
+	// old session's cookie (autologin).
 	Cookies []*http.Cookie
 	// Redirect is where the browser goes next: Dest, or Moodle's autologin
 	// URL that continues to Dest.
 	Redirect string
 	// SID is the new Moodle session id; "" when Moodle makes it (autologin).
 	SID string
+	// Strategy is the strategy that made this handoff.
+	Strategy string
 }
 
 // Strategy logs a browser into Moodle one way.
 type Strategy interface {
-	// Name is database, file, redis or autologin.
+	// Name is database, file, redis or autologin (auto for Manager).
 	Name() string
 	// Login writes, inside tx, what Moodle needs to see the browser as
 	// logged in: the session (row, file or Redis entry), the login times of
@@ -51,6 +46,21 @@ type Strategy interface {
 	// are undone with tx.OnRollback if the launch fails.
 	Login(ctx context.Context, tx *database.Tx, req LoginRequest) (*Handoff, error)
 	// Destroy ends a Moodle session (the browser's previous one, or the
-	// caller's on force_logout). An unknown sid is not an error.
+	// caller's on force_logout). An unknown sid is not an error. With a
+	// *database.Tx, the parts outside the database (file, Redis keys) go
+	// after the commit.
 	Destroy(ctx context.Context, q database.Querier, sid string) error
 }
+
+// ErrRefused marks a login that cannot be done for this user or site (a
+// suspended user, a site admin with autologin, autologin without https).
+// Its message is safe to show to the user; other errors are internal.
+var ErrRefused = errors.New("cannot log you in to Moodle")
+
+// refused wraps a reason for the user in ErrRefused.
+type refused struct{ reason string }
+
+func (r refused) Error() string        { return ErrRefused.Error() + ": " + r.reason }
+func (r refused) Is(target error) bool { return target == ErrRefused }
+
+func refuse(reason string) error { return refused{reason} }

@@ -56,6 +56,8 @@ var Definitions = []Definition{
 		Help: "LTI roles (comma-separated) that may create a course from a launch."},
 	{Name: "rolesallowedcreateresources", Default: "Administrator", Check: roleList,
 		Help: "LTI roles (comma-separated) that may create an activity from a launch."},
+	{Name: "institutionadmininstructor", Default: "0", Check: intIn(0, 1),
+		Help: "Treat an institution or system Administrator role (urn:lti:instrole:ims/lis/Administrator, urn:lti:sysrole:ims/lis/Administrator, SysAdmin) as a course instructor when the launch has no instructor context role."},
 }
 
 // Site is the site settings, typed.
@@ -69,6 +71,10 @@ type Site struct {
 	DuplicateCoursesWithoutUsers bool
 	RolesAllowedCreateContexts   []string
 	RolesAllowedCreateResources  []string
+	// InstitutionAdminInstructor makes an institution or system
+	// Administrator an instructor in the course; by default only context
+	// roles count.
+	InstitutionAdminInstructor bool
 	// Raw holds every stored value by name, including ones added later.
 	Raw map[string]string
 }
@@ -99,6 +105,7 @@ func Load(ctx context.Context, q database.Querier) (*Site, error) {
 		DuplicateCoursesWithoutUsers: raw["duplicatecourseswithoutusers"] == "1",
 		RolesAllowedCreateContexts:   SplitList(raw["rolesallowedcreatecontexts"]),
 		RolesAllowedCreateResources:  SplitList(raw["rolesallowedcreateresources"]),
+		InstitutionAdminInstructor:   raw["institutionadmininstructor"] == "1",
 		Raw:                          raw,
 	}
 	if s.DefaultAuthMethod == "" {

@@ -142,10 +142,14 @@ func UpdateTool(ctx context.Context, q database.Querier, t *Tool) error {
 	return nil
 }
 
-// DeleteTool removes a tool and its per-user rows, as the plugin did.
+// DeleteTool removes a tool and its per-user rows, as the plugin did, and
+// the consumer keys bound to it.
 func DeleteTool(ctx context.Context, q database.Querier, id int64) error {
 	if _, err := q.Exec(ctx, "DELETE FROM {local_ltiprovider_user} WHERE toolid = ?", id); err != nil {
 		return fmt.Errorf("deleting users of tool %d: %w", id, err)
+	}
+	if _, err := q.Exec(ctx, "DELETE FROM {local_ltiprovider_consumer} WHERE toolid = ?", id); err != nil {
+		return fmt.Errorf("deleting consumer keys of tool %d: %w", id, err)
 	}
 	if _, err := q.Exec(ctx, "DELETE FROM {local_ltiprovider} WHERE id = ?", id); err != nil {
 		return fmt.Errorf("deleting tool %d: %w", id, err)

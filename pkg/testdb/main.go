@@ -52,7 +52,7 @@ func shutdown() {
 	if s.throwaway != nil {
 		// Killing the server throws away every database at once.
 		s.admin.Close()
-		s.throwaway.stop()
+		s.throwaway.Stop()
 		if len(kept) > 0 {
 			fmt.Fprintf(os.Stderr, "testdb: %s=1 cannot keep databases on a throwaway server; lost: %v\n", envKeep, kept)
 		}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"sync"
+
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/mariadb"
 )
 
 // Test databases are named ltip_t_<host>_<pid>_<n>: the host and pid say
@@ -102,12 +104,12 @@ func (s *server) clone(ctx context.Context, name string, tpl *template) error {
 			copies = append(copies, tpl.copyRows(name, t))
 		}
 	}
-	for _, b := range batches(ddl, 64<<10) {
+	for _, b := range mariadb.Batches(ddl, 64<<10) {
 		if _, err := db.ExecContext(ctx, b); err != nil {
 			return err
 		}
 	}
-	if err := inTx(ctx, db, batches(copies, 64<<10)); err != nil {
+	if err := inTx(ctx, db, mariadb.Batches(copies, 64<<10)); err != nil {
 		return err
 	}
 	if err := s.sync(ctx, name, tpl); err != nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/mariadb"
 )
 
 // reset brings a database a test used back to its template's state, or
@@ -83,11 +85,11 @@ func (s *server) sync(ctx context.Context, name string, tpl *template) error {
 		}
 	}
 	if len(rows) > 0 {
-		if err := inTx(ctx, s.admin, batches(rows, 256<<10)); err != nil {
+		if err := inTx(ctx, s.admin, mariadb.Batches(rows, 256<<10)); err != nil {
 			return err
 		}
 	}
-	for _, b := range batches(counters, 64<<10) {
+	for _, b := range mariadb.Batches(counters, 64<<10) {
 		if _, err := s.admin.ExecContext(ctx, b); err != nil {
 			return err
 		}

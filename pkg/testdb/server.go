@@ -6,12 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/mariadb"
 )
 
 // Environment variables the harness reads.
@@ -27,11 +28,11 @@ const localAddr = "127.0.0.1:3306"
 // server is the MariaDB/MySQL server this test process uses, with what the
 // process keeps about it: templates, the pool of test databases.
 type server struct {
-	cfg       *mysql.Config // how to connect, no database selected
-	desc      string        // which server, for messages; never holds a password
-	mysql8    bool          // MySQL rather than MariaDB
-	admin     *sql.DB       // for DDL, resets, checksums: see adminConfig
-	throwaway *throwaway    // the mariadbd we started, if any
+	cfg       *mysql.Config      // how to connect, no database selected
+	desc      string             // which server, for messages; never holds a password
+	mysql8    bool               // MySQL rather than MariaDB
+	admin     *sql.DB            // for DDL, resets, checksums: see adminConfig
+	throwaway *mariadb.Throwaway // the mariadbd we started, if any
 
 	templates sync.Map // template name → *templateOnce
 	pool      pool
@@ -47,7 +48,7 @@ type discovery struct {
 }
 
 func defaultDiscovery() discovery {
-	return discovery{getenv: os.Getenv, localAddr: localAddr, lookPath: lookPathSbin, tmpDir: os.TempDir()}
+	return discovery{getenv: os.Getenv, localAddr: localAddr, lookPath: mariadb.LookPath, tmpDir: os.TempDir()}
 }
 
 var (
@@ -186,12 +187,21 @@ func connect(ctx context.Context, cfg *mysql.Config, desc string) (*server, erro
 	return s, nil
 }
 
-func openConfig(cfg *mysql.Config) (*sql.DB, error) {
-	c, err := mysql.NewConnector(cfg)
+func openConfig(cfg *mysql.Config) (*sql.DB, error) { return mariadb.Open(cfg) }
+
+// startThrowaway starts a mariadbd of this process's own.
+func startThrowaway(ctx context.Context, env discovery) (*server, error) {
+	tw, err := mariadb.StartThrowaway(ctx, mariadb.ThrowawayOptions{TmpDir: env.tmpDir, LookPath: env.lookPath})
 	if err != nil {
 		return nil, err
 	}
-	return sql.OpenDB(c), nil
+	s, err := connect(ctx, tw.Config(), "a throwaway mariadbd in "+tw.Dir())
+	if err != nil {
+		tw.Stop()
+		return nil, err
+	}
+	s.throwaway = tw
+	return s, nil
 }
 
 // userConfig is how the service and the tests connect: like Moodle, in
@@ -223,19 +233,4 @@ func (s *server) adminConfig(dbName string) *mysql.Config {
 		cfg.Params["information_schema_stats_expiry"] = "0"
 	}
 	return cfg
-}
-
-// lookPathSbin is exec.LookPath, plus the sbin and libexec folders where
-// distributions put mariadbd but that a normal user's PATH lacks.
-func lookPathSbin(name string) (string, error) {
-	if p, err := exec.LookPath(name); err == nil {
-		return p, nil
-	}
-	for _, dir := range []string{"/usr/sbin", "/usr/local/sbin", "/usr/libexec", "/usr/local/mysql/bin", "/usr/local/mysql/scripts"} {
-		p := dir + "/" + name
-		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("%s not found in $PATH or the sbin folders", name)
 }

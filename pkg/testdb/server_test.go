@@ -60,7 +60,7 @@ func TestThrowawayServerChild(t *testing.T) {
 		t.Errorf("%d users", n)
 	}
 	touchTables(t, d)
-	fmt.Printf("throwaway dir=%s pid=%d\n", tw.dir, tw.cmd.Process.Pid)
+	fmt.Printf("throwaway dir=%s pid=%d\n", tw.Dir(), tw.PID())
 }
 
 func TestUnreachableDSN(t *testing.T) {

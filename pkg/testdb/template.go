@@ -13,6 +13,8 @@ import (
 	"time"
 
 	sqlfiles "github.com/moodle-ltiprovider/moodle-ltiprovider/sql"
+
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/mariadb"
 )
 
 const (
@@ -143,7 +145,7 @@ func hasTable(ctx context.Context, q querier, db, table string) (bool, error) {
 }
 
 func (s *server) buildTemplate(ctx context.Context, name string, o options) error {
-	fx, err := parseFixture(sqlfiles.MoodleFixture, sqlfiles.FixturePrefix, o.prefix)
+	fx, err := mariadb.ParseFixture(sqlfiles.MoodleFixture, sqlfiles.FixturePrefix, o.prefix)
 	if err != nil {
 		return err
 	}
@@ -158,15 +160,8 @@ func (s *server) buildTemplate(ctx context.Context, name string, o options) erro
 		return err
 	}
 	defer db.Close()
-	// Tables first, then every row in one transaction: one commit instead
-	// of one per row is most of the speed.
-	for _, b := range batches(fx.creates, 256<<10) {
-		if _, err := db.ExecContext(ctx, b); err != nil {
-			return fmt.Errorf("loading the fixture: %w", err)
-		}
-	}
-	if err := inTx(ctx, db, batches(fx.inserts, 1<<20)); err != nil {
-		return fmt.Errorf("loading the fixture: %w", err)
+	if err := mariadb.LoadFixture(ctx, db, fx); err != nil {
+		return err
 	}
 
 	if o.prepare != nil {
@@ -203,9 +198,7 @@ func (s *server) buildTemplate(ctx context.Context, name string, o options) erro
 	return err
 }
 
-func createDatabase(name string) string {
-	return "CREATE DATABASE " + quote(name) + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-}
+func createDatabase(name string) string { return mariadb.CreateDatabase(name) }
 
 // inTx runs multi-statement queries in one transaction.
 func inTx(ctx context.Context, db *sql.DB, queries []string) error {

@@ -1,4 +1,4 @@
-package testdb
+package mariadb
 
 import (
 	"context"
@@ -14,11 +14,12 @@ import (
 	"github.com/go-sql-driver/mysql"
 )
 
-// throwaway is a mariadbd this process started in a temporary folder. Its
-// data is worthless, so it runs without durability and is killed, not shut
-// down, at the end.
-type throwaway struct {
+// Throwaway is a mariadbd started in a temporary folder, for tests and the
+// demo. Its data is worthless, so it runs without durability and is
+// killed, not shut down, at the end.
+type Throwaway struct {
 	dir    string
+	sock   string
 	cmd    *exec.Cmd
 	exited chan struct{} // closed once mariadbd has exited
 }
@@ -30,16 +31,27 @@ var throwawayInnoDB = []string{
 	"--innodb-buffer-pool-size=64M",
 }
 
-func startThrowaway(ctx context.Context, env discovery) (*server, error) {
-	mariadbd, err := env.lookPath("mariadbd")
+// ThrowawayOptions say where a throwaway server lives.
+type ThrowawayOptions struct {
+	TmpDir   string                       // parent folder; "" means os.TempDir()
+	LookPath func(string) (string, error) // finds the binaries; nil means LookPath
+}
+
+// StartThrowaway installs and starts a mariadbd in a new folder and waits
+// until it accepts connections.
+func StartThrowaway(ctx context.Context, o ThrowawayOptions) (*Throwaway, error) {
+	if o.LookPath == nil {
+		o.LookPath = LookPath
+	}
+	mariadbd, err := o.LookPath("mariadbd")
 	if err != nil {
 		return nil, err
 	}
-	installDB, err := env.lookPath("mariadb-install-db")
+	installDB, err := o.LookPath("mariadb-install-db")
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(env.tmpDir, "ltip-mariadb-")
+	dir, err := os.MkdirTemp(o.TmpDir, "ltip-mariadb-")
 	if err != nil {
 		return nil, err
 	}
@@ -50,24 +62,40 @@ func startThrowaway(ctx context.Context, env discovery) (*server, error) {
 			return nil, err
 		}
 	}
-	tw := &throwaway{dir: dir, exited: make(chan struct{})}
-	s, err := tw.start(ctx, installDB, mariadbd)
-	if err != nil {
-		tw.stop()
+	tw := &Throwaway{dir: dir, sock: filepath.Join(dir, "sock"), exited: make(chan struct{})}
+	if err := tw.start(ctx, installDB, mariadbd); err != nil {
+		tw.Stop()
 		return nil, err
 	}
-	return s, nil
+	return tw, nil
 }
 
-func (tw *throwaway) start(ctx context.Context, installDB, mariadbd string) (*server, error) {
+// Config connects as root through the server's socket.
+func (tw *Throwaway) Config() *mysql.Config {
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Net, cfg.Addr = "root", "unix", tw.sock
+	return cfg
+}
+
+// Dir is the server's folder.
+func (tw *Throwaway) Dir() string { return tw.dir }
+
+// PID is the server's process id.
+func (tw *Throwaway) PID() int {
+	if tw.cmd == nil || tw.cmd.Process == nil {
+		return 0
+	}
+	return tw.cmd.Process.Pid
+}
+
+func (tw *Throwaway) start(ctx context.Context, installDB, mariadbd string) error {
 	data := filepath.Join(tw.dir, "data")
-	sock := filepath.Join(tw.dir, "sock")
 	// mariadbd refuses to run as root unless told which user to be.
 	var asUser []string
 	if os.Geteuid() == 0 {
 		u, err := user.Current()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		asUser = []string{"--user=" + u.Username}
 	}
@@ -79,14 +107,14 @@ func (tw *throwaway) start(ctx context.Context, installDB, mariadbd string) (*se
 		"--skip-test-db",
 	}, asUser...), throwawayInnoDB...)...)
 	if out, err := install.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("%s: %v: %s", filepath.Base(installDB), err, lastLines(string(out), 5))
+		return fmt.Errorf("%s: %v: %s", filepath.Base(installDB), err, lastLines(string(out), 5))
 	}
 
 	errLog := filepath.Join(tw.dir, "error.log")
 	tw.cmd = exec.Command(mariadbd, append(append([]string{
 		"--no-defaults",
 		"--datadir=" + data,
-		"--socket=" + sock,
+		"--socket=" + tw.sock,
 		"--pid-file=" + filepath.Join(tw.dir, "mariadbd.pid"),
 		"--log-error=" + errLog,
 		"--tmpdir=" + tw.dir,
@@ -94,45 +122,42 @@ func (tw *throwaway) start(ctx context.Context, installDB, mariadbd string) (*se
 		"--skip-log-bin",
 		"--innodb-flush-log-at-trx-commit=0",
 		"--innodb-doublewrite=0",
-		// Every test database has ~500 tables: avoid reopening them.
+		// Every Moodle database has ~500 tables: avoid reopening them.
 		"--table-definition-cache=4096",
 		"--table-open-cache=4096",
 	}, asUser...), throwawayInnoDB...)...)
 	setDeathSignal(tw.cmd)
 	if err := tw.cmd.Start(); err != nil {
-		return nil, err
+		return err
 	}
 	go func() {
 		tw.cmd.Wait()
 		close(tw.exited)
 	}()
 
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Net, cfg.Addr = "root", "unix", sock
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		s, err := connect(ctx, cfg, "a throwaway mariadbd in "+tw.dir)
+		_, err := Ping(ctx, tw.Config())
 		if err == nil {
-			s.throwaway = tw
-			return s, nil
+			return nil
 		}
 		select {
 		case <-tw.exited:
 			log, _ := os.ReadFile(errLog)
-			return nil, fmt.Errorf("mariadbd exited: %s", lastLines(string(log), 5))
+			return fmt.Errorf("mariadbd exited: %s", lastLines(string(log), 5))
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return nil, errors.New("mariadbd did not accept connections within 60 s; last error: " + err.Error())
+			return errors.New("mariadbd did not accept connections within 60 s; last error: " + err.Error())
 		}
 	}
 }
 
-// stop kills mariadbd and removes its folder. The data is disposable, so a
+// Stop kills mariadbd and removes its folder. The data is disposable, so a
 // clean shutdown would only cost time.
-func (tw *throwaway) stop() {
+func (tw *Throwaway) Stop() {
 	if tw.cmd != nil && tw.cmd.Process != nil {
 		tw.cmd.Process.Kill()
 		select {

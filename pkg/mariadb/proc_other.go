@@ -1,6 +1,6 @@
 //go:build !linux
 
-package testdb
+package mariadb
 
 import "os/exec"
 

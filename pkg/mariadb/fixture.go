@@ -1,23 +1,25 @@
-package testdb
+package mariadb
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 )
 
-// fixtureSQL is the fixture split into its CREATE TABLE and INSERT
-// statements, with the table prefix already rewritten.
-type fixtureSQL struct {
-	creates []string
-	inserts []string
+// Fixture is a mysqldump-style script split into its CREATE TABLE and
+// INSERT statements, with the table prefix already rewritten.
+type Fixture struct {
+	Creates []string
+	Inserts []string
 }
 
-// parseFixture splits a mysqldump-style script into statements and renames
+// ParseFixture splits a mysqldump-style script into statements and renames
 // every backticked identifier that starts with from (tables and indexes) so
 // that it starts with to. It tracks quotes so that data is never touched: a
 // row whose text happens to contain `mdl_x` or a ';' stays as it is.
-func parseFixture(script, from, to string) (fixtureSQL, error) {
-	var out fixtureSQL
+func ParseFixture(script, from, to string) (Fixture, error) {
+	var out Fixture
 	var b strings.Builder
 	b.Grow(len(script) + len(script)/8)
 	flush := func() error {
@@ -26,9 +28,9 @@ func parseFixture(script, from, to string) (fixtureSQL, error) {
 		switch {
 		case stmt == "":
 		case hasPrefixFold(stmt, "CREATE TABLE"):
-			out.creates = append(out.creates, stmt)
+			out.Creates = append(out.Creates, stmt)
 		case hasPrefixFold(stmt, "INSERT INTO"):
-			out.inserts = append(out.inserts, stmt)
+			out.Inserts = append(out.Inserts, stmt)
 		default:
 			// Anything else (SET, LOCK TABLES, ...) would change how the
 			// template is built; the fixture is generated without them.
@@ -108,9 +110,9 @@ func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
-// batches joins statements into multi-statement queries of about max bytes,
+// Batches joins statements into multi-statement queries of about max bytes,
 // so that loading takes few round trips and stays under max_allowed_packet.
-func batches(stmts []string, max int) []string {
+func Batches(stmts []string, max int) []string {
 	var out []string
 	var b strings.Builder
 	for _, s := range stmts {
@@ -128,4 +130,34 @@ func batches(stmts []string, max int) []string {
 		out = append(out, b.String())
 	}
 	return out
+}
+
+// CreateDatabase is the statement that creates a database the way Moodle's
+// installer wants it.
+func CreateDatabase(name string) string {
+	return "CREATE DATABASE `" + strings.ReplaceAll(name, "`", "``") + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+}
+
+// LoadFixture creates the fixture's tables and rows in the database db is
+// connected to. db must allow several statements per query
+// (MultiStatements) and should use sql_mode NO_AUTO_VALUE_ON_ZERO so rows
+// with id 0 keep it. Tables first, then every row in one transaction: one
+// commit instead of one per row is most of the speed.
+func LoadFixture(ctx context.Context, db *sql.DB, fx Fixture) error {
+	for _, b := range Batches(fx.Creates, 256<<10) {
+		if _, err := db.ExecContext(ctx, b); err != nil {
+			return fmt.Errorf("loading the fixture: %w", err)
+		}
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	for _, b := range Batches(fx.Inserts, 1<<20) {
+		if _, err := tx.ExecContext(ctx, b); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("loading the fixture: %w", err)
+		}
+	}
+	return tx.Commit()
 }

@@ -1,4 +1,4 @@
-package testdb
+package mariadb
 
 import (
 	"os/exec"

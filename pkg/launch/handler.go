@@ -1,0 +1,250 @@
+package launch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/lti11"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/oauth1"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/provision"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/session"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/settings"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/web"
+)
+
+// Config is what the launch endpoint needs.
+type Config struct {
+	DB *database.DB
+	// WWWRoot is Moodle's public URL: launches are verified against it,
+	// and users are sent only below it.
+	WWWRoot string
+	// TimestampWindow is how far oauth_timestamp may be from now, both ways.
+	TimestampWindow time.Duration
+	// Sessions hands the browser over to Moodle.
+	Sessions session.Strategy
+	Log      *slog.Logger
+	// Sites is Moodle's config, cached; nil makes one from DB and Forced.
+	Sites *moodle.SiteCache
+	// Forced are the $CFG values config.php forces over the config table.
+	Forced moodle.Forced
+	// DataRoot is $CFG->dataroot when this machine shares it with Moodle
+	// (installed language packs), else "".
+	DataRoot string
+	// CacheDir is $CFG->cachedir when this machine shares it with Moodle,
+	// so that the entries of Moodle's file cache a launch makes stale are
+	// removed; "" leaves them to expire.
+	CacheDir string
+	// CacheTTL is how long the site's settings are kept between reads
+	// (default 10 s).
+	CacheTTL time.Duration
+	// Now is the clock (time.Now by default).
+	Now func() time.Time
+}
+
+// Handler serves /local/ltiprovider/tool.php.
+type Handler struct {
+	db       *database.DB
+	wwwroot  string
+	window   time.Duration
+	sessions session.Strategy
+	log      *slog.Logger
+	now      func() time.Time
+	dataRoot string
+	appCache *moodle.FileAppCache
+	site     *moodle.SiteCache
+	ttl      time.Duration
+
+	mu       sync.Mutex
+	conf     *siteConf
+	confTime time.Time
+}
+
+// siteConf is the service's settings and Moodle's log-store settings,
+// cached together.
+type siteConf struct {
+	settings *settings.Site
+	logs     moodle.LogStore
+}
+
+// New returns the launch handler.
+func New(c Config) *Handler {
+	now := c.Now
+	if now == nil {
+		now = time.Now
+	}
+	ttl := c.CacheTTL
+	if ttl == 0 {
+		ttl = 10 * time.Second
+	}
+	log := c.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	sites := c.Sites
+	if sites == nil {
+		// The caches age by the wall clock, whatever clock launches use.
+		sites = &moodle.SiteCache{DB: c.DB, Forced: c.Forced, TTL: ttl}
+	}
+	return &Handler{
+		db: c.DB, wwwroot: strings.TrimRight(c.WWWRoot, "/"), window: c.TimestampWindow, sessions: c.Sessions,
+		log: log, now: now, dataRoot: c.DataRoot, appCache: moodle.NewFileAppCache(c.CacheDir), ttl: ttl,
+		site: sites,
+	}
+}
+
+// Routes mounts the launch endpoint on the router of web.BasePath.
+func (h *Handler) Routes(r *mux.Router) {
+	r.Handle(strings.TrimPrefix(Path, web.BasePath), h)
+}
+
+// ServeHTTP handles one launch: read, resolve, verify, check, then the
+// steps in one transaction, then the redirect.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		web.ErrorPage(w, r, http.StatusMethodNotAllowed, "Open this tool from your course",
+			"This is the address where an external tool of your course launches you into this site. It cannot be opened directly: please start the tool from your course.")
+		return
+	}
+	ctx := r.Context()
+	if h.sessions == nil {
+		h.fail(w, r, pageError(http.StatusServiceUnavailable, "Launches are not available",
+			"This site cannot log users in yet (no Moodle session handoff is configured). Please tell the site administrator."), "")
+		return
+	}
+	in, f := h.read(w, r)
+	if f != nil {
+		h.fail(w, r, f, "")
+		return
+	}
+	site, conf, err := h.siteState(ctx)
+	if err != nil {
+		h.fail(w, r, internalError(err, false), "")
+		return
+	}
+	tool, f := resolve(ctx, h.db, in, conf.settings)
+	if f != nil {
+		h.fail(w, r, f, "")
+		return
+	}
+	if tool.Secret == "" {
+		h.fail(w, r, errNoSecret, "")
+		return
+	}
+	now := h.now()
+	verifier := &oauth1.Verifier{Window: h.window, Nonces: &store.Nonces{DB: h.db, Now: h.now},
+		Now: func() time.Time { return now }}
+	if err := verifier.Verify(ctx, oauth1.Request{Method: r.Method, URL: in.url, Params: in.signed}, tool.Secret); err != nil {
+		h.fail(w, r, verificationFailure(err), "")
+		return
+	}
+	// The launch is authentic from here on: its consumer holds the tool's
+	// secret, and may be sent back errors.
+	msg, err := lti11.NewLaunch(in.form)
+	if err != nil {
+		h.fail(w, r, consumerError(http.StatusBadRequest, err.Error()), returnURLOf(in))
+		return
+	}
+	returnURL := ""
+	if u, err := lti11.ValidReturnURL(msg.Get("launch_presentation_return_url")); err == nil {
+		returnURL = u.String()
+	}
+	if err := msg.Check(); err != nil {
+		h.fail(w, r, consumerError(http.StatusBadRequest, err.Error()), returnURL)
+		return
+	}
+	if tool.Disabled {
+		h.fail(w, r, consumerError(http.StatusForbidden, "Access to this tool is disabled on this site."), returnURL)
+		return
+	}
+	client := web.ClientOf(r)
+	base := &state{
+		h: h, browser: r, msg: msg, consumerKey: in.signed.Value("oauth_consumer_key"), tool: tool,
+		site: site, settings: conf.settings, returnURL: returnURL,
+		env: provision.Env{Site: site, Settings: conf.settings, DataRoot: h.dataRoot,
+			Actor: moodle.Actor{IP: client.IP, Origin: "web", Time: now.Unix(), Log: conf.logs}},
+	}
+	s, err := h.run(ctx, base)
+	if err != nil {
+		var refusal *provision.Refusal
+		if errors.As(err, &refusal) {
+			h.fail(w, r, consumerError(http.StatusForbidden, refusal.Msg), returnURL)
+			return
+		}
+		h.fail(w, r, internalError(err, true), returnURL)
+		return
+	}
+	h.log.InfoContext(ctx, "launch", "tool", tool.ID, "user", s.user.ID, "created", s.created,
+		"instructor", s.instructor, "session", h.sessions.Name())
+	h.succeed(w, r, s)
+}
+
+// run runs the steps in one transaction. A rerun (deadlock, lost race)
+// starts from a fresh copy of base; the Moodle cache entries the launch
+// made stale are removed once it commits.
+func (h *Handler) run(ctx context.Context, base *state) (*state, error) {
+	pending := &moodle.PendingInvalidations{}
+	var done *state
+	err := h.db.WithTx(ctx, func(tx *database.Tx) error {
+		pending.Reset()
+		s := *base
+		s.env.Actor.Caches = pending
+		for _, st := range steps {
+			if err := st.run(ctx, tx, &s); err != nil {
+				return fmt.Errorf("launch step %q: %w", st.name, err)
+			}
+		}
+		done = &s
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	pending.Apply(h.appCache)
+	return done, nil
+}
+
+// siteState returns Moodle's config and the service's settings, cached for
+// the TTL.
+func (h *Handler) siteState(ctx context.Context) (*moodle.Site, *siteConf, error) {
+	site, err := h.site.Get(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.conf != nil && time.Since(h.confTime) < h.ttl {
+		return site, h.conf, nil
+	}
+	st, err := settings.Load(ctx, h.db)
+	if err != nil {
+		return nil, nil, err
+	}
+	logs, err := moodle.LoadLogStore(ctx, h.db, site)
+	if err != nil {
+		return nil, nil, err
+	}
+	h.conf, h.confTime = &siteConf{settings: st, logs: logs}, time.Now()
+	return site, h.conf, nil
+}
+
+// returnURLOf is the return URL of a launch whose data could not be
+// decoded: taken as sent, or decoded on its own.
+func returnURLOf(in *incoming) string {
+	raw := in.decoded("launch_presentation_return_url")
+	if u, err := lti11.ValidReturnURL(raw); err == nil {
+		return u.String()
+	}
+	return ""
+}

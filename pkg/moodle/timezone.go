@@ -1,0 +1,29 @@
+package moodle
+
+import (
+	"time"
+	_ "time/tzdata" // Moodle's timezones by name, even where the system has no zoneinfo
+)
+
+// ServerLocation is the timezone Moodle computes dates in for a visitor who
+// is not logged in (core_date::get_user_timezone(99)): $CFG->forcetimezone
+// when set, else $CFG->timezone, else the server's own (time.Local). An
+// unknown name falls back the same way.
+func ServerLocation(s *Site) *time.Location {
+	for _, name := range []string{s.Get("forcetimezone"), s.Get("timezone")} {
+		if name == "" || name == "99" {
+			continue
+		}
+		if loc, err := time.LoadLocation(name); err == nil {
+			return loc
+		}
+	}
+	return time.Local
+}
+
+// Midnight is 00:00 of t's day in loc, as make_timestamp(Y, m, d, 0, 0, 0)
+// gives it.
+func Midnight(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
+}

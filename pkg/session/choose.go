@@ -1,0 +1,86 @@
+package session
+
+import (
+	"fmt"
+
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
+)
+
+// Strategy names, as the session.strategy option spells them.
+const (
+	Auto      = "auto"
+	Database  = "database"
+	File      = "file"
+	Redis     = "redis"
+	Autologin = "autologin"
+)
+
+// Choice is the strategy that applies to a site, and why.
+type Choice struct {
+	Strategy string // database, file, redis or autologin
+	Handler  string // Moodle's session handler class
+	Why      string // for doctor and the logs
+}
+
+// Choose picks the strategy from the session.strategy option and Moodle's
+// session handler (config.php's session_handler_class, else dbsessions,
+// else files, as \core\session\manager::get_handler_class()). An explicit
+// strategy that writes where Moodle's core handler never reads is an
+// error: every launch would land logged out.
+func Choose(cfg config.Session, site *moodle.Site) (Choice, error) {
+	handler, why := moodle.SessionHandler(cfg.HandlerClass, site)
+	c := Choice{Handler: handler}
+	redisProblem := redisFormatProblem(cfg)
+	want := cfg.Strategy
+	if want == "" {
+		want = Auto
+	}
+	if want == Auto {
+		switch handler {
+		case moodle.HandlerDatabase:
+			c.Strategy, c.Why = Database, "Moodle keeps sessions in the database ("+why+")"
+		case moodle.HandlerFile:
+			c.Strategy, c.Why = File, "Moodle keeps sessions in files ("+why+")"
+		case moodle.HandlerRedis:
+			if redisProblem == "" {
+				c.Strategy, c.Why = Redis, "Moodle keeps sessions in Redis ("+why+")"
+			} else {
+				c.Strategy, c.Why = Autologin, "Moodle keeps sessions in Redis, but "+redisProblem+" ("+why+")"
+			}
+		case moodle.HandlerMemcached:
+			c.Strategy, c.Why = Autologin, "Moodle keeps sessions in memcached, which the service does not write ("+why+")"
+		default:
+			c.Strategy, c.Why = Autologin, "Moodle uses the session handler "+handler+", which the service does not know ("+why+")"
+		}
+		return c, nil
+	}
+	c.Strategy, c.Why = want, "session.strategy is "+want+"; Moodle's handler is "+handler+" ("+why+")"
+	core := map[string]string{moodle.HandlerDatabase: Database, moodle.HandlerFile: File, moodle.HandlerRedis: Redis, moodle.HandlerMemcached: ""}
+	native, isCore := core[handler]
+	switch {
+	case want == Autologin:
+		return c, nil
+	case want != Database && want != File && want != Redis:
+		return c, fmt.Errorf("session.strategy %q is not one of auto, database, file, redis, autologin", want)
+	case isCore && native != want:
+		return c, fmt.Errorf("session.strategy is %s, but Moodle reads sessions with %s (%s), so the browser would land logged out; use auto or autologin", want, handler, why)
+	case want == Redis && redisProblem != "":
+		return c, fmt.Errorf("session.strategy is redis, but %s; use autologin", redisProblem)
+	}
+	return c, nil
+}
+
+// redisFormatProblem says why the service cannot write Moodle's Redis
+// sessions with these settings, or "".
+func redisFormatProblem(cfg config.Session) string {
+	switch {
+	case cfg.RedisSerializerIgbinary:
+		return "its sessions are serialised with igbinary (session_redis_serializer_use_igbinary), which the service does not write"
+	case cfg.RedisCompressor != "" && cfg.RedisCompressor != "none" && cfg.RedisCompressor != "gzip":
+		return "its sessions are compressed with " + cfg.RedisCompressor + " (session_redis_compressor), which the service does not write"
+	case cfg.RedisHost == "":
+		return "session_redis_host is not set"
+	}
+	return ""
+}
