@@ -58,6 +58,9 @@ func EnsureCourse(ctx context.Context, tx *database.Tx, env moodle.Env, s *setti
 		return nil, ErrNoContextID
 	}
 	names := CourseNames(s, req.Params)
+	if names.IDNumber == "" {
+		return nil, ErrNoContextID
+	}
 	if err := lock(ctx, tx, "context", names.IDNumber); err != nil {
 		return nil, err
 	}

@@ -25,7 +25,7 @@ func (e *Error) Is(target error) bool {
 
 // The refusals, with the plugin's codes where it had one.
 var (
-	ErrNoContextID         = &Error{"missingcontextid", http.StatusBadRequest, "The request has no context_id, so no course can be named for it."}
+	ErrNoContextID         = &Error{"missingcontextid", http.StatusBadRequest, "The request lacks the context_id (or the context title or label the site's course idnumber format uses), so no course can be named for it."}
 	ErrCannotDetermine     = &Error{"cantdeterminecontext", http.StatusConflict, "More than one course or tool matches this context."}
 	ErrRoleCannotCreate    = &Error{"rolecannotcreatecontexts", http.StatusForbidden, "Your role may not create courses."}
 	ErrNoTemplate          = &Error{"invalidtplcourse", http.StatusNotFound, "No template course has the idnumber given in custom_context_template."}

@@ -24,39 +24,28 @@ type Names struct {
 }
 
 // CourseNames names a course by the fullnameformat, shortnameformat and
-// idnumberformat settings (locallib.php local_ltiprovider_get_new_course_info):
-// 0 context_id, 1 context_title, 2 context_label, 3..5 the same prefixed by
-// the consumer key and ":" (no spaces). A missing title or label falls back
-// to context_id, so a course always has names.
+// idnumberformat settings (settings.FormatName: 0 context_id,
+// 1 context_title, 2 context_label, 3..5 the same prefixed by the consumer
+// key and ":"), as the launch finds courses by. A full or short name whose
+// title or label is missing falls back to context_id, so a course always
+// has names; the idnumber never does, so it stays what launches look for.
 func CourseNames(s *settings.Site, p Params) Names {
-	return Names{
-		Fullname:  nameFor(s.FullnameFormat, p),
-		Shortname: nameFor(s.ShortnameFormat, p),
-		IDNumber:  nameFor(s.IdnumberFormat, p),
-	}
-}
-
-func nameFor(format int, p Params) string {
-	id := strings.TrimSpace(p.Value("context_id"))
-	part := func(key string) string {
-		if v := strings.TrimSpace(p.Value(key)); v != "" {
-			return v
+	c := settings.LTIContext{ConsumerKey: p.Value("oauth_consumer_key"), ID: strings.TrimSpace(p.Value("context_id")),
+		Title: strings.TrimSpace(p.Value("context_title")), Label: strings.TrimSpace(p.Value("context_label"))}
+	display := func(format int) string {
+		v := settings.FormatName(format, c)
+		if v == "" || strings.HasSuffix(v, ":") {
+			fallback := c
+			fallback.Title, fallback.Label = c.ID, c.ID
+			v = settings.FormatName(format, fallback)
 		}
-		return id
+		return v
 	}
-	var v string
-	switch format % 3 {
-	case 0:
-		v = id
-	case 1:
-		v = part("context_title")
-	case 2:
-		v = part("context_label")
+	return Names{
+		Fullname:  display(s.FullnameFormat),
+		Shortname: display(s.ShortnameFormat),
+		IDNumber:  settings.FormatName(s.IdnumberFormat, c),
 	}
-	if format >= 3 && v != "" {
-		v = p.Value("oauth_consumer_key") + ":" + v
-	}
-	return v
 }
 
 // UniqueShortname returns shortname, or, when a course has it, the plugin's
