@@ -2,13 +2,11 @@ package coursecopy
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 )
 
 // copyGradebook copies the grade categories (with their path and depth),
@@ -108,7 +106,7 @@ func (c *copier) copyModuleGradeItems(ctx context.Context, m *modCopy) error {
 	if err != nil || len(items) == 0 {
 		return err
 	}
-	top, err := c.courseGradeCategory(ctx)
+	top, err := moodle.CourseGradeCategory(ctx, c.q, c.env, c.dst)
 	if err != nil {
 		return err
 	}
@@ -139,52 +137,6 @@ func (c *copier) copyModuleGradeItems(ctx context.Context, m *modCopy) error {
 	}
 	_, err = c.q.Exec(ctx, "UPDATE {grade_items} SET needsupdate = 1 WHERE courseid = ? AND itemtype = 'course'", c.dst)
 	return err
-}
-
-// courseGradeCategory returns the destination's top grade category,
-// creating it and the course total item the way
-// grade_category::insert_course_category() and grade_item::fetch_course_item()
-// do, with the site's default aggregation settings.
-func (c *copier) courseGradeCategory(ctx context.Context) (int64, error) {
-	var id int64
-	err := c.q.Get(ctx, &id, "SELECT id FROM {grade_categories} WHERE courseid = ? AND parent IS NULL", c.dst)
-	if err == nil {
-		return id, nil
-	}
-	if !errors.Is(err, database.ErrNotFound) {
-		return 0, err
-	}
-	setting := func(name string, def int64) int64 {
-		if c.env.Site == nil {
-			return def
-		}
-		v, ok := c.env.Site.Lookup("grade_" + name)
-		if !ok || v == "-1" {
-			return def
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return def
-		}
-		return n
-	}
-	id, err = c.q.Insert(ctx, `INSERT INTO {grade_categories} (courseid, parent, depth, path, fullname, aggregation, keephigh,
-		droplow, aggregateonlygraded, aggregateoutcomes, timecreated, timemodified, hidden) VALUES (?, NULL, 1, NULL, '?', ?, ?, ?, ?, ?, ?, ?, 0)`,
-		c.dst, setting("aggregation", 13), setting("keephigh", 0), setting("droplow", 0), setting("aggregateonlygraded", 1),
-		setting("aggregateoutcomes", 0), c.now(), c.now())
-	if err != nil {
-		return 0, fmt.Errorf("course grade category: %w", err)
-	}
-	if _, err := c.q.Exec(ctx, "UPDATE {grade_categories} SET path = ? WHERE id = ?", "/"+strconv.FormatInt(id, 10)+"/", id); err != nil {
-		return 0, err
-	}
-	_, err = c.q.Exec(ctx, `INSERT INTO {grade_items} (courseid, categoryid, itemname, itemtype, itemmodule, iteminstance,
-		itemnumber, gradetype, grademax, grademin, sortorder, needsupdate, timecreated, timemodified)
-		VALUES (?, NULL, NULL, 'course', NULL, ?, NULL, 1, 100, 0, 1, 1, ?, ?)`, c.dst, id, c.now(), c.now())
-	if err != nil {
-		return 0, fmt.Errorf("course total grade item: %w", err)
-	}
-	return id, nil
 }
 
 func nullIfZero(n int64) any {
