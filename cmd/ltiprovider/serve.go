@@ -97,7 +97,8 @@ func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *databa
 
 	// services.php: create_context, duplicate_resource, force_logout.
 	(&services.Handler{DB: db, WWWRoot: cfg.Moodle.WWWRoot, Window: cfg.TimestampWindow,
-		Nonces: &store.Nonces{DB: db}, Sites: sites, Sessions: sessions, Log: log}).Routes(r)
+		Nonces: &store.Nonces{DB: db}, Sites: sites, Sessions: sessions,
+		AppCache: moodle.NewFileAppCache(moodleCacheDir(cfg)), Log: log}).Routes(r)
 
 	// Administration pages and the layout script know the browser by its
 	// Moodle session.

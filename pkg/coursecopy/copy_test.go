@@ -4,16 +4,28 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 )
 
+// invalidations records the cache entries a copy made stale.
+type invalidations []string
+
+func (i *invalidations) Invalidate(definition string, keys ...string) {
+	*i = append(*i, definition+" "+strings.Join(keys, ","))
+}
+
 // copyTPL1 copies the rich template course into a new bare course.
-func copyTPL1(t *testing.T, db *database.DB, opt Options) (*copier, int64) {
+func copyTPL1(t *testing.T, db *database.DB, opt Options, caches ...moodle.CacheInvalidator) (*copier, int64) {
 	t.Helper()
 	ctx := context.Background()
 	env := testEnv(t, db)
+	if len(caches) > 0 {
+		env.Caches = caches[0]
+	}
 	var c *copier
 	var dst int64
 	err := db.WithTx(ctx, func(tx *database.Tx) error {
@@ -83,7 +95,11 @@ func TestCopyCourseTableByTable(t *testing.T) {
 func TestCopyCourseWithUserData(t *testing.T) {
 	db, tdb := richDB(t)
 	src := ownedBy(t, tdb, 2, true)
-	c, dst := copyTPL1(t, db, Options{UserData: true})
+	var stale invalidations
+	c, dst := copyTPL1(t, db, Options{UserData: true}, &stale)
+	if fmt.Sprint(stale) != "[core/user_group_groupings 3]" {
+		t.Errorf("invalidations %v", stale)
+	}
 	copied := ownedBy(t, tdb, dst, true)
 	for _, tbl := range []string{"role_assignments", "groups_members", "grade_grades", "course_modules_viewed", "forum_posts",
 		"choice_answers", "assign_submission", "assignsubmission_onlinetext"} {

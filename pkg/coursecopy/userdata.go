@@ -3,6 +3,7 @@ package coursecopy
 import (
 	"context"
 	"sort"
+	"strconv"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 )
@@ -147,6 +148,8 @@ func (c *copier) copyCourseUserData(ctx context.Context) error {
 		if _, err := c.copyRow(ctx, "groups_members", m, row{"groupid": c.ref("groups", m.int("groupid")), "timeadded": c.now()}); err != nil {
 			return err
 		}
+		// As groups_add_member(): the user's cached groups are stale.
+		c.env.Invalidate("core/user_group_groupings", strconv.FormatInt(m.int("userid"), 10))
 	}
 	grades, err := c.s.selectRows(ctx, "grade_grades", "itemid IN (SELECT id FROM {grade_items} WHERE courseid = ?)", c.src)
 	if err != nil {

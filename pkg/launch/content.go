@@ -39,7 +39,8 @@ func createsContext(in *incoming, f *failure) bool {
 
 // moodleEnv is the launch's actor for pkg/moodle's writers.
 func (s *state) moodleEnv() moodle.Env {
-	return moodle.Env{Site: s.site, Log: s.env.Actor.Log, IP: s.env.Actor.IP, Now: time.Unix(s.env.Actor.Time, 0)}
+	return moodle.Env{Site: s.site, Log: s.env.Actor.Log, IP: s.env.Actor.IP, Now: time.Unix(s.env.Actor.Time, 0),
+		Caches: s.env.Actor.Caches}
 }
 
 // refusal turns pkg/content's refusals into words for the user.

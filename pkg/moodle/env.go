@@ -16,6 +16,16 @@ type Env struct {
 	// IP is the client's address for the log, "" for none.
 	IP  string
 	Now time.Time
+	// Caches hears of the MUC application cache entries a change made
+	// stale (applied once the transaction commits); nil drops them.
+	Caches CacheInvalidator
+}
+
+// Invalidate reports stale application cache entries to Caches.
+func (e Env) Invalidate(definition string, keys ...string) {
+	if e.Caches != nil {
+		e.Caches.Invalidate(definition, keys...)
+	}
 }
 
 // Unix is the time of the change as Moodle stores it.

@@ -37,6 +37,10 @@ type Handler struct {
 	// Sessions ends the caller's Moodle session for force_logout (a
 	// *session.Manager); nil answers 503.
 	Sessions Sessions
+	// AppCache is Moodle's file application cache when the service shares
+	// Moodle's cache folder; entries a call made stale are removed after
+	// it commits. nil leaves them to expire.
+	AppCache *moodle.FileAppCache
 	Log      *slog.Logger
 	Now      func() time.Time
 }
@@ -204,9 +208,23 @@ func (h *Handler) credentials(ctx context.Context, r *http.Request) (*store.Tool
 type call struct {
 	h      *Handler
 	r      *http.Request
-	tool   *store.Tool
-	secret string
-	p      oauth1.Params
+	tool    *store.Tool
+	secret  string
+	p       oauth1.Params
+	pending moodle.PendingInvalidations
+}
+
+// inTx runs fn in one transaction and applies the cache invalidations it
+// recorded once it committed.
+func (c *call) inTx(ctx context.Context, fn func(tx *database.Tx) error) error {
+	err := c.h.DB.WithTx(ctx, func(tx *database.Tx) error {
+		c.pending.Reset()
+		return fn(tx)
+	})
+	if err == nil {
+		c.pending.Apply(c.h.AppCache)
+	}
+	return err
 }
 
 // env is who acts: nobody is logged in during a service call.
@@ -223,7 +241,7 @@ func (c *call) env(ctx context.Context, q database.Querier) (moodle.Env, *settin
 	if err != nil {
 		return moodle.Env{}, nil, err
 	}
-	return moodle.Env{Site: site, Log: ls, IP: web.ClientOf(c.r).IP, Now: c.h.now()}, s, nil
+	return moodle.Env{Site: site, Log: ls, IP: web.ClientOf(c.r).IP, Now: c.h.now(), Caches: &c.pending}, s, nil
 }
 
 // createContext returns the course of the request's LTI context, creating
@@ -236,7 +254,7 @@ func (c *call) createContext(ctx context.Context, w http.ResponseWriter) error {
 		return content.ErrNoTemplate
 	}
 	var out []byte
-	err := c.h.DB.WithTx(ctx, func(tx *database.Tx) error {
+	err := c.inTx(ctx, func(tx *database.Tx) error {
 		env, s, err := c.env(ctx, tx)
 		if err != nil {
 			return err
@@ -273,7 +291,7 @@ func (c *call) duplicateResource(ctx context.Context, w http.ResponseWriter) err
 		return errMissingTool
 	}
 	var out []byte
-	err := c.h.DB.WithTx(ctx, func(tx *database.Tx) error {
+	err := c.inTx(ctx, func(tx *database.Tx) error {
 		env, _, err := c.env(ctx, tx)
 		if err != nil {
 			return err
