@@ -206,8 +206,8 @@ func (h *Handler) credentials(ctx context.Context, r *http.Request) (*store.Tool
 
 // call is one verified service request.
 type call struct {
-	h      *Handler
-	r      *http.Request
+	h       *Handler
+	r       *http.Request
 	tool    *store.Tool
 	secret  string
 	p       oauth1.Params
