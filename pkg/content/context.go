@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/coursecopy"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
@@ -14,10 +13,6 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/settings"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
 )
-
-// LockWait is how long a request waits for another one creating the same
-// course or activity before giving up with ErrBusy.
-var LockWait = 60 * time.Second
 
 // ContextRequest asks for the course of an LTI context.
 type ContextRequest struct {
@@ -50,7 +45,7 @@ type ContextResult struct {
 // course tool, and the template's content. The course is looked for by the
 // idnumber the settings give. (The plugin then also looked for its
 // de-duplicated short name, which only a concurrent request could have
-// taken; here a named lock held until tx ends makes concurrent requests for
+// taken; here a lock row held until tx ends makes concurrent requests for
 // one context wait, so they find the course the first one made instead of
 // making two.)
 func EnsureCourse(ctx context.Context, tx *database.Tx, env moodle.Env, s *settings.Site, req ContextRequest) (*ContextResult, error) {
@@ -161,18 +156,19 @@ func defaultCategory(ctx context.Context, q database.Querier) (int64, error) {
 	return id, err
 }
 
-// lock takes a named lock for the rest of the transaction: released when it
-// commits or rolls back.
+// lock serialises the creation of one thing (kind, key) until tx ends: it
+// upserts the thing's row of local_ltiprovider_lock and so holds its row
+// lock; a concurrent transaction for the same thing waits there, then sees
+// what the first one committed (READ COMMITTED).
 func lock(ctx context.Context, tx *database.Tx, kind, key string) error {
-	sum := sha1.Sum([]byte(key))
-	l, err := tx.DB().TryLock(ctx, kind+"-"+hex.EncodeToString(sum[:8]), LockWait)
+	sum := sha1.Sum([]byte(kind + "\x00" + key))
+	_, err := tx.Exec(ctx, "INSERT INTO {local_ltiprovider_lock} (name, timemodified) VALUES (?, UNIX_TIMESTAMP()) "+
+		"ON DUPLICATE KEY UPDATE name = name", hex.EncodeToString(sum[:]))
+	if errors.Is(err, database.ErrDeadlock) {
+		return err // WithTx reruns the transaction
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("locking %s: %w", kind, err)
 	}
-	if l == nil {
-		return ErrBusy
-	}
-	tx.AfterCommit(func() { _ = l.Release() })
-	tx.OnRollback(func() { _ = l.Release() })
 	return nil
 }
