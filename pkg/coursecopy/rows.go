@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 )
@@ -59,8 +61,21 @@ func toInt(v any) int64 {
 // have columns this code has never heard of.
 type schema struct {
 	q       database.Querier
+	key     string              // database and table prefix, for the shared cache
 	columns map[string][]string // table (without prefix) → columns in order; nil: table missing
 }
+
+// columnCache keeps the columns of existing tables between copies: reading
+// information_schema is a large part of a copy's time. An entry is trusted
+// for columnTTL, so a table a Moodle upgrade changed is read again soon.
+var columnCache sync.Map // key + "\x00" + table → cachedColumns
+
+type cachedColumns struct {
+	names []string
+	at    time.Time
+}
+
+const columnTTL = 10 * time.Minute
 
 func newSchema(q database.Querier) *schema {
 	return &schema{q: q, columns: map[string][]string{}}
@@ -72,6 +87,19 @@ func (s *schema) cols(ctx context.Context, table string) ([]string, error) {
 	if c, ok := s.columns[table]; ok {
 		return c, nil
 	}
+	if s.key == "" {
+		var db string
+		if err := s.q.Get(ctx, &db, "SELECT DATABASE()"); err != nil {
+			return nil, fmt.Errorf("database name: %w", err)
+		}
+		s.key = db + "\x00" + s.q.Table("")
+	}
+	if v, ok := columnCache.Load(s.key + "\x00" + table); ok {
+		if cc := v.(cachedColumns); time.Since(cc.at) < columnTTL {
+			s.columns[table] = cc.names
+			return cc.names, nil
+		}
+	}
 	var names []string
 	err := s.q.Select(ctx, &names, `SELECT COLUMN_NAME FROM information_schema.COLUMNS
 		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, strings.Trim(s.q.Table(table), "`"))
@@ -79,6 +107,9 @@ func (s *schema) cols(ctx context.Context, table string) ([]string, error) {
 		return nil, fmt.Errorf("columns of %s: %w", table, err)
 	}
 	s.columns[table] = names
+	if len(names) > 0 {
+		columnCache.Store(s.key+"\x00"+table, cachedColumns{names, time.Now()})
+	}
 	return names, nil
 }
 

@@ -22,7 +22,9 @@ var fixedNow = time.Unix(1795760000, 0)
 // the content testdata/tpl1-rich.sql adds: rows Moodle 4.5.6 itself wrote
 // (through its APIs) on the reference site, covering the module types,
 // question types and cross-references the copy handles.
-func richDB(t *testing.T) (*database.DB, *testdb.DB) {
+func richDB(t *testing.T) (*database.DB, *testdb.DB) { return richDBB(t) }
+
+func richDBB(t testing.TB) (*database.DB, *testdb.DB) {
 	t.Helper()
 	db, tdb := testenv.DB(t)
 	f, err := os.Open("testdata/tpl1-rich.sql")
@@ -41,7 +43,7 @@ func richDB(t *testing.T) (*database.DB, *testdb.DB) {
 	return db, tdb
 }
 
-func testEnv(t *testing.T, q database.Querier) moodle.Env {
+func testEnv(t testing.TB, q database.Querier) moodle.Env {
 	t.Helper()
 	ctx := context.Background()
 	site, err := moodle.LoadSite(ctx, q, nil)
