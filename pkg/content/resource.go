@@ -111,6 +111,9 @@ func cloneTools(ctx context.Context, tx *database.Tx, env moodle.Env, srcCM, cou
 		if err := store.InsertTool(ctx, tx, &c); err != nil {
 			return nil, err
 		}
+		if err := bindKey(ctx, tx, env, c.ID, p); err != nil {
+			return nil, err
+		}
 		out = append(out, &c)
 	}
 	if len(out) == 0 {

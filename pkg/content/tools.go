@@ -47,5 +47,16 @@ func newTool(ctx context.Context, q database.Querier, env moodle.Env, courseID, 
 	if err := store.InsertTool(ctx, q, t); err != nil {
 		return nil, err
 	}
-	return t, nil
+	return t, bindKey(ctx, q, env, t.ID, p)
+}
+
+// bindKey binds the requester's consumer key to a tool made for it, so no
+// other consumer holding the same (global) secret can take it over with
+// its first launch (docs/security.md).
+func bindKey(ctx context.Context, q database.Querier, env moodle.Env, toolID int64, p Params) error {
+	key := p.Value("oauth_consumer_key")
+	if key == "" {
+		return nil
+	}
+	return store.BindConsumerKey(ctx, q, toolID, key, env.Unix())
 }

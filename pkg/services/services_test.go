@@ -146,7 +146,12 @@ func TestCreateContext(t *testing.T) {
 	}
 	tool := e.tdb.Rows(t, "SELECT t.* FROM {local_ltiprovider} t JOIN {context} c ON c.id = t.contextid AND c.contextlevel = 50 WHERE c.instanceid = ?", id)
 	if len(tool) != 1 || tool[0]["secret"] != globalSecret || tool[0]["sendgrades"] != "1" || tool[0]["croleinst"] != "3" {
-		t.Errorf("course tool %v", tool)
+		t.Fatalf("course tool %v", tool)
+	}
+	// The requester's consumer key is bound to it: another consumer with
+	// the global secret cannot take the course over with a first launch.
+	if keys := e.tdb.Rows(t, "SELECT consumerkey FROM {local_ltiprovider_consumer} WHERE toolid = ?", tool[0]["id"]); len(keys) != 1 || keys[0]["consumerkey"] != "consumer-A" {
+		t.Errorf("bound keys %v", keys)
 	}
 	// The same context again: the same course, nothing new.
 	before := e.snapshot(t)
@@ -371,7 +376,10 @@ func TestDuplicateResource(t *testing.T) {
 	}
 	clones := e.tdb.Rows(t, "SELECT t.* FROM {local_ltiprovider} t JOIN {context} c ON c.id = t.contextid WHERE c.contextlevel = 70 AND c.instanceid = ?", cm["id"])
 	if len(clones) != 1 || clones[0]["secret"] != "prov1-secret" || clones[0]["customcss"] != "body{}" || clones[0]["courseid"] != "3" {
-		t.Errorf("cloned tools %v", clones)
+		t.Fatalf("cloned tools %v", clones)
+	}
+	if n := e.tdb.Count(t, "local_ltiprovider_consumer", "toolid = ? AND consumerkey = 'consumer-A'", clones[0]["id"]); n != 1 {
+		t.Error("consumer key not bound to the cloned tool")
 	}
 	// A second request for the same link answers the same copy.
 	before := e.snapshot(t)
