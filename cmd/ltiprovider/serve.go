@@ -56,8 +56,21 @@ func cmdServe(ctx context.Context, c *cli) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := newServer(cfg, log, db)
+	sched, err := startScheduler(log, db, scheduledJobs(cfg, log, db))
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	log.Info("serving", "version", version.String(), "addr", ln.Addr().String(), "wwwroot", cfg.Moodle.WWWRoot)
-	return serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, log)
+	serveErr := serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, log)
+	// Running jobs are cancelled and give their unfinished work back to
+	// the queue; another replica or the next start picks it up.
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := sched.Stop(sctx); err != nil {
+		log.Warn("stopping jobs", "err", err)
+	}
+	return serveErr
 }
 
 // newServer builds the HTTP server: every feature mounts its routes on one
@@ -107,7 +120,9 @@ func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *databa
 		log.Error("administration pages and layout disabled: cannot read Moodle's sessions", "err", err)
 		return
 	}
-	(&admin.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log}).Mount(r)
+	(&admin.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log,
+		Grades:  &gradeResender{db: db, job: gradeJob(cfg, log, db)},
+		Members: &memberSyncNow{db: db, syncer: memberSyncer(cfg, log, db)}}).Mount(r)
 	(&layout.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log}).Mount(r)
 }
 

@@ -10,11 +10,9 @@ import (
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
-	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/testdb"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/testenv"
 )
 
-func TestMain(m *testing.M) { testdb.Main(m) }
 
 // The fixture's clock: the reference site was built around this time.
 var fixedNow = time.Unix(1795758701, 0)
