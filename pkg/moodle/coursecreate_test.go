@@ -13,7 +13,6 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/testenv"
 )
 
-
 // The fixture's clock: the reference site was built around this time.
 var fixedNow = time.Unix(1795758701, 0)
 
