@@ -21,7 +21,9 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/migrate"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodleauth"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/services"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/session"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/version"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/web"
 )
@@ -102,13 +104,19 @@ func newServer(cfg *config.Config, log *slog.Logger, db *database.DB) *http.Serv
 func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *database.DB) {
 	r.Handle("/healthz", web.Health(db, log)).Methods(http.MethodGet, http.MethodHead)
 	sites := &moodle.SiteCache{DB: db, Forced: cfg, TTL: 30 * time.Second}
+	sessions := session.New(cfg, sites, log)
 
 	// tool.php: LTI 1.1 launches, handed over to Moodle sessions.
 	launch.New(launch.Config{
 		DB: db, WWWRoot: cfg.Moodle.WWWRoot, TimestampWindow: cfg.TimestampWindow, Log: log,
-		Sessions: session.New(cfg, sites, log), Sites: sites, Forced: cfg,
+		Sessions: sessions, Sites: sites, Forced: cfg,
 		DataRoot: cfg.Moodle.DataRoot, CacheDir: moodleCacheDir(cfg),
 	}).Routes(r)
+
+	// services.php: create_context, duplicate_resource, force_logout.
+	(&services.Handler{DB: db, WWWRoot: cfg.Moodle.WWWRoot, Window: cfg.TimestampWindow,
+		Nonces: &store.Nonces{DB: db}, Sites: sites, Sessions: sessions,
+		AppCache: moodle.NewFileAppCache(moodleCacheDir(cfg)), Log: log}).Routes(r)
 
 	// Administration pages and the layout script know the browser by its
 	// Moodle session.
