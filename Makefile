@@ -5,7 +5,7 @@ PKG     := github.com/moodle-ltiprovider/moodle-ltiprovider
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X $(PKG)/pkg/version.Version=$(VERSION)
 
-.PHONY: help build test lint bench run demo docs fixture clean
+.PHONY: help build test lint bench run demo docs deploy-check fixture clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ run: ## run the service on a throwaway demo site, with a test consumer (Ctrl-C r
 	$(GO) run ./cmd/ltiprovider demo
 
 demo: run ## the same as make run
+
+deploy-check: build ## check deploy/ with systemd-analyze, nginx, apache2 and kubectl when installed
+	deploy/check
 
 docs: ## regenerate docs/configuration.md from the option table
 	$(GO) run ./cmd/ltiprovider config-reference > docs/configuration.md
