@@ -250,10 +250,13 @@ func (h *Handler) moodlePage(w http.ResponseWriter, r *http.Request) {
 		web.ErrorPage(w, r, http.StatusNotFound, "Not found", "The demo site has no Moodle; only its pages' addresses are stood in for.")
 		return
 	}
-	id, err := h.Auth.Identify(r)
-	if err != nil {
-		h.failure(w, r, err)
-		return
+	var id moodleauth.Identity
+	if h.Auth != nil {
+		var err error
+		if id, err = h.Auth.Identify(r); err != nil {
+			h.failure(w, r, err)
+			return
+		}
 	}
 	data := map[string]any{"URL": h.WWWRoot + r.URL.RequestURI(), "Path": r.URL.RequestURI(), "Identity": id}
 	switch id.State {
@@ -315,9 +318,12 @@ func (h *Handler) grade(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	before := h.Consumer.ReceivedCount()
-	summary, err := h.SendGrades(ctx, userID)
-	if err != nil {
-		summary = "grade passback failed: " + err.Error()
+	summary := "graded; grade passback is not wired to this page, so the scheduled grade job sends it"
+	if h.SendGrades != nil {
+		var err error
+		if summary, err = h.SendGrades(ctx, userID); err != nil {
+			summary = "grade passback failed: " + err.Error()
+		}
 	}
 	received := h.Consumer.Received()
 	received = received[:len(received)-before]
