@@ -76,7 +76,10 @@ Demo site ready (database %s on %s).
 Press Ctrl-C to stop and remove the demo site.
 
 `, site.DBName, site.Server, wwwroot, tool.ID, tool.Secret, wwwroot)
-	return serveUntilDone(ctx, newServer(cfg, log, db), ln, 10*time.Second, log)
+	srv, stop := newServer(cfg, log, db)
+	err = serveUntilDone(ctx, srv, ln, 10*time.Second, log)
+	stop(10 * time.Second)
+	return err
 }
 
 // demoTool provides the fixture's course PROV1 with the plugin's defaults.

@@ -16,11 +16,13 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/admin"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/filedir"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/launch"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/layout"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/migrate"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodleauth"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/picture"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/session"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/version"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/web"
@@ -53,22 +55,34 @@ func cmdServe(ctx context.Context, c *cli) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := newServer(cfg, log, db)
+	srv, stop := newServer(cfg, log, db)
 	log.Info("serving", "version", version.String(), "addr", ln.Addr().String(), "wwwroot", cfg.Moodle.WWWRoot)
-	return serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, log)
+	err = serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, log)
+	stop(cfg.ShutdownTimeout)
+	return err
 }
 
 // newServer builds the HTTP server: every feature mounts its routes on one
-// router, wrapped in the shared middleware.
-func newServer(cfg *config.Config, log *slog.Logger, db *database.DB) *http.Server {
+// router, wrapped in the shared middleware. stop ends the background work
+// the features started, once the server has stopped.
+func newServer(cfg *config.Config, log *slog.Logger, db *database.DB) (srv *http.Server, stop func(timeout time.Duration)) {
 	router := web.NewRouter()
 	base := router.PathPrefix(web.BasePath).Subrouter()
-	mountRoutes(base, cfg, log, db)
+	background := mountRoutes(base, cfg, log, db)
 	sitePath := ""
 	if u, err := url.Parse(cfg.Moodle.WWWRoot); err == nil {
 		sitePath = u.Path
 	}
 	handler := web.Middleware(log, web.Proxies(cfg.TrustedProxies))(web.StripSitePath(sitePath, router))
+	stop = func(timeout time.Duration) {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		for _, b := range background {
+			if err := b.Close(ctx); err != nil {
+				log.Warn("background work stopped before it finished", "err", err)
+			}
+		}
+	}
 	return &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -77,30 +91,58 @@ func newServer(cfg *config.Config, log *slog.Logger, db *database.DB) *http.Serv
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	}, stop
 }
 
-// mountRoutes is the one place that lists what the service serves.
-func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *database.DB) {
+// closer is background work a feature runs beside its routes.
+type closer interface {
+	Close(ctx context.Context) error
+}
+
+// mountRoutes is the one place that lists what the service serves. It
+// returns the background work it started.
+func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *database.DB) (background []closer) {
 	r.Handle("/healthz", web.Health(db, log)).Methods(http.MethodGet, http.MethodHead)
 	sites := &moodle.SiteCache{DB: db, Forced: cfg, TTL: 30 * time.Second}
 
-	// tool.php: LTI 1.1 launches, handed over to Moodle sessions.
-	launch.New(launch.Config{
+	// tool.php: LTI 1.1 launches, handed over to Moodle sessions; their
+	// profile pictures are fetched in the background.
+	lc := launch.Config{
 		DB: db, WWWRoot: cfg.Moodle.WWWRoot, TimestampWindow: cfg.TimestampWindow, Log: log,
 		Sessions: session.New(cfg, sites, log), Sites: sites, Forced: cfg,
 		DataRoot: cfg.Moodle.DataRoot, CacheDir: moodleCacheDir(cfg),
-	}).Routes(r)
+	}
+	if pictures := newPictureUpdater(cfg, log, db); pictures != nil {
+		lc.Pictures = pictures
+		background = append(background, pictures)
+	}
+	launch.New(lc).Routes(r)
 
 	// Administration pages and the layout script know the browser by its
 	// Moodle session.
 	auth, err := moodleauth.New(context.Background(), cfg, db, sites)
 	if err != nil {
 		log.Error("administration pages and layout disabled: cannot read Moodle's sessions", "err", err)
-		return
+		return background
 	}
 	(&admin.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log}).Mount(r)
 	(&layout.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log}).Mount(r)
+	return background
+}
+
+// newPictureUpdater starts the profile picture downloads, unless they are
+// switched off or Moodle's file pool is not on this machine.
+func newPictureUpdater(cfg *config.Config, log *slog.Logger, db *database.DB) *picture.Updater {
+	if !cfg.Pictures.Fetch {
+		return nil
+	}
+	pool, err := filedir.ForSite(cfg.Moodle.DataRoot, cfg)
+	if err != nil {
+		log.Warn("profile pictures from launches are not fetched", "err", err)
+		return nil
+	}
+	return picture.New(picture.Config{DB: db, Pool: pool, AllowNetworks: cfg.AllowNetworks, AllowHTTP: cfg.AllowHTTP,
+		MaxBytes: int64(cfg.Pictures.MaxBytes), MaxPixels: int64(cfg.Pictures.MaxPixels), Timeout: cfg.Pictures.Timeout, Log: log})
 }
 
 // moodleCacheDir is $CFG->cachedir: config.php's, else $CFG->dataroot/cache.

@@ -39,6 +39,9 @@ type Config struct {
 
 	Schedule Schedule
 
+	// Pictures is how profile pictures from launches are fetched.
+	Pictures Pictures
+
 	// forced holds every $CFG value of config.php; Moodle lets these win over
 	// rows of its config table, so Forced answers first.
 	forced map[string]string
@@ -101,6 +104,14 @@ type Session struct {
 	RedisSerializerIgbinary bool
 	RedisCompressor         string
 	RedisConnectionTimeout  time.Duration
+}
+
+// Pictures bounds the download of the profile pictures launches send.
+type Pictures struct {
+	Fetch     bool          // download them at all
+	MaxBytes  int           // largest download
+	MaxPixels int           // largest width × height
+	Timeout   time.Duration // per download, redirects included
 }
 
 // Schedule holds the cron expressions of the background jobs.

@@ -26,6 +26,7 @@ var steps = []Step{
 	fileStep(9, "0008_local_ltiprovider_launch.sql"),
 	fileStep(100, "0100_local_ltiprovider_consumer.sql"),
 	fileStep(101, "0101_local_ltiprovider_consumer_prebind.sql"),
+	fileStep(110, "0110_local_ltiprovider_picture.sql"),
 }
 
 // fileStep runs one idempotent statement file (CREATE TABLE IF NOT EXISTS,
