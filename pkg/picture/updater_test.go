@@ -493,8 +493,8 @@ func waitFor(t *testing.T, cond func() bool) {
 func TestRedact(t *testing.T) {
 	for raw, want := range map[string]string{
 		"https://lms.example/avatar/7.png?token=abc#x": "https://lms.example/avatar/7.png",
-		"https://user:pw@lms.example/a":               "https://lms.example/a",
-		"http://[::1]:8080/p":                         "http://[::1]:8080/p",
+		"https://user:pw@lms.example/a":                "https://lms.example/a",
+		"http://[::1]:8080/p":                          "http://[::1]:8080/p",
 	} {
 		if got := Redact(raw); got != want {
 			t.Errorf("Redact(%q) = %q", raw, got)
