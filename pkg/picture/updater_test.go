@@ -504,3 +504,41 @@ func TestRedact(t *testing.T) {
 		t.Errorf("redactQueries: %q", got)
 	}
 }
+
+// Checklist D34: schemes and addresses that must never be requested.
+func TestOtherSchemesAndAddresses(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.AllowHTTP = true })
+	for _, raw := range []string{"file:///etc/passwd", "gopher://127.0.0.2:70/_x", "http://[::1]:1/a.png", "http://169.254.169.254/latest/meta-data/",
+		"https://user:pw@" + strings.TrimPrefix(e.srv.URL, "http://") + "/a.png", "ftp://lms.example/a.png"} {
+		out, err := e.u.Process(context.Background(), Request{UserID: student, URL: raw, Replace: true})
+		if err != nil || out != Refused {
+			t.Errorf("%s: %v %v", raw, out, err)
+		}
+	}
+	if e.picture() != "0" || e.srv.count("/a.png") != 0 {
+		t.Error("something was fetched")
+	}
+}
+
+// Checklist D35: a certificate that does not verify is never trusted.
+func TestInvalidCertificate(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(encodePNG(t, stripes(30, 30)))
+	}))
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.StartTLS() // a certificate no system root signed
+	defer srv.Close()
+	e := newEnv(t)
+	out, err := e.u.Process(context.Background(), Request{UserID: student, URL: srv.URL + "/a.png", Replace: true})
+	if err != nil || out == Stored || !strings.Contains(e.log.String(), "certificate") {
+		t.Errorf("%v %v; log:\n%s", out, err, e.log)
+	}
+	if e.picture() != "0" {
+		t.Error("picture stored from an unverified server")
+	}
+}
