@@ -153,23 +153,18 @@ func (u *Updater) Update(r Request) {
 
 func (u *Updater) work() {
 	defer u.wg.Done()
-	for {
-		select {
-		case <-u.ctx.Done():
-			return
-		case uid := <-u.queue:
-			u.mu.Lock()
-			r, ok := u.pending[uid]
-			delete(u.pending, uid)
-			u.mu.Unlock()
-			if !ok {
-				continue
-			}
-			ctx, cancel := context.WithTimeout(u.ctx, u.timeout+20*time.Second)
-			out, err := u.Process(ctx, r)
-			cancel()
-			u.report(r, out, err)
+	for uid := range u.queue {
+		u.mu.Lock()
+		r, ok := u.pending[uid]
+		delete(u.pending, uid)
+		u.mu.Unlock()
+		if !ok {
+			continue
 		}
+		ctx, cancel := context.WithTimeout(u.ctx, u.timeout+20*time.Second)
+		out, err := u.Process(ctx, r)
+		cancel()
+		u.report(r, out, err)
 	}
 }
 
@@ -183,20 +178,24 @@ func (u *Updater) report(r Request, out Outcome, err error) {
 }
 
 // Close stops taking requests and waits, until ctx ends, for the pictures
-// being processed; queued ones are dropped (nothing was recorded for
-// them, so the users' next launches ask again).
+// being processed (then it cancels them); queued ones are dropped (nothing
+// was recorded for them, so the users' next launches ask again).
 func (u *Updater) Close(ctx context.Context) error {
 	u.mu.Lock()
-	u.closed = true
+	if !u.closed {
+		u.closed = true
+		for len(u.queue) > 0 {
+			delete(u.pending, <-u.queue)
+		}
+		close(u.queue) // Update no longer sends: it checks closed under mu
+	}
 	u.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
-		// Workers finish their current picture, then see the queue closed.
-		u.drain()
-		u.cancel()
 		u.wg.Wait()
 		close(done)
 	}()
+	defer u.cancel()
 	select {
 	case <-done:
 		return nil
@@ -204,20 +203,6 @@ func (u *Updater) Close(ctx context.Context) error {
 		u.cancel()
 		<-done
 		return ctx.Err()
-	}
-}
-
-// drain empties the queue so workers stop after their current job.
-func (u *Updater) drain() {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	for {
-		select {
-		case uid := <-u.queue:
-			delete(u.pending, uid)
-		default:
-			return
-		}
 	}
 }
 
@@ -251,6 +236,9 @@ func (u *Updater) Process(ctx context.Context, r Request) (Outcome, error) {
 	var icons []icon
 	if err == nil {
 		icons, err = iconsOf(body, u.maxPixels)
+	}
+	if err != nil && ctx.Err() != nil {
+		return Failed, nil // the service is stopping: nothing recorded, the next launch asks again
 	}
 	if err != nil {
 		status, out := store.PictureRefused, Refused

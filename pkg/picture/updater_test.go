@@ -542,3 +542,31 @@ func TestInvalidCertificate(t *testing.T) {
 		t.Error("picture stored from an unverified server")
 	}
 }
+
+// Stopping the service lets the running download finish; one that takes
+// longer than the shutdown allows is cancelled and leaves nothing behind.
+func TestCloseWaitsForTheRunningPicture(t *testing.T) {
+	e := newEnv(t)
+	e.u.Update(Request{UserID: student, URL: e.srv.URL + "/slow.png", Replace: true})
+	waitFor(t, func() bool { return e.srv.count("/slow.png") == 1 })
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		e.srv.release <- struct{}{}
+	}()
+	if err := e.u.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.wantIcons(".png", "image/png")
+
+	e2 := newEnv(t)
+	e2.u.Update(Request{UserID: student, URL: e2.srv.URL + "/slow.png", Replace: true})
+	waitFor(t, func() bool { return e2.srv.count("/slow.png") == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := e2.u.Close(ctx); err == nil {
+		t.Error("Close did not report the cancelled download")
+	}
+	if e2.picture() != "0" || e2.tdb.Count(t, "local_ltiprovider_picture", "userid = ?", student) != 0 {
+		t.Error("a cancelled download left something")
+	}
+}
