@@ -46,6 +46,7 @@ func commands() []command {
 		{"serve", "run the HTTP service and the scheduled jobs", cmdServe},
 		{"migrate", "create or upgrade the service's tables and write default settings", cmdMigrate},
 		{"doctor", "check that Moodle and the service are set up to work together", cmdDoctor},
+		{"sync", "run grade passback or membership sync by hand; report and resend grades", cmdSync},
 		{"tool", "add, list, show, update, enable, disable, delete or rotate-secret provided tools; manage their consumer keys", cmdTool},
 		{"settings", "get or set the site settings (config_plugins local_ltiprovider)", cmdSettings},
 		{"layout", "install or uninstall the layout script in Moodle's Additional HTML, or show its status", cmdLayout},

@@ -56,10 +56,24 @@ func cmdServe(ctx context.Context, c *cli) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv, stop := newServer(cfg, log, db)
+	sched, err := startScheduler(log, db, scheduledJobs(cfg, log, db))
+	if err != nil {
+		ln.Close()
+		stop(cfg.ShutdownTimeout)
+		return err
+	}
 	log.Info("serving", "version", version.String(), "addr", ln.Addr().String(), "wwwroot", cfg.Moodle.WWWRoot)
-	err = serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, log)
+	serveErr := serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, log)
+	// Running jobs are cancelled and give their unfinished work back to
+	// the queue; another replica or the next start picks it up.
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := sched.Stop(sctx); err != nil {
+		log.Warn("stopping jobs", "err", err)
+	}
+	// Then the features' background work (profile pictures).
 	stop(cfg.ShutdownTimeout)
-	return err
+	return serveErr
 }
 
 // newServer builds the HTTP server: every feature mounts its routes on one
@@ -125,7 +139,9 @@ func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *databa
 		log.Error("administration pages and layout disabled: cannot read Moodle's sessions", "err", err)
 		return background
 	}
-	(&admin.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log}).Mount(r)
+	(&admin.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log,
+		Grades:  &gradeResender{db: db, job: gradeJob(cfg, log, db)},
+		Members: &memberSyncNow{db: db, syncer: memberSyncer(cfg, log, db)}}).Mount(r)
 	(&layout.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log}).Mount(r)
 	return background
 }

@@ -412,6 +412,23 @@ func TestSyncReportAndMembers(t *testing.T) {
 	if r := s.do("editingteacher", "GET", path+"&lastname=Nobody", nil); !strings.Contains(r.body, "No LTI users match") {
 		t.Error("filter")
 	}
+	// Once grade sync has worked the user out, the report shows what the
+	// consumer confirmed and the state of each target, not the plugin's
+	// whole-number lastgrade.
+	s.tdb.Exec(t, `INSERT INTO {local_ltiprovider_grade} (toolid, userid, outcomeid, consumerkey, serviceurl, sourcedid, score, version, state,
+		sentscore, timesent, timecreated, timemodified) VALUES (?, 3, 1, 'k', 'https://lms.example/outcomes', 'src-1', '0.85', 1, 'sent', '0.85', ?, ?, ?),
+		(?, 3, 2, 'k', 'https://lms.example/outcomes', 'src-<2>', '0.5', 2, 'failed', NULL, 0, ?, ?)`,
+		s.tool.ID, now.Unix()-30, now.Unix(), now.Unix(), s.tool.ID, now.Unix(), now.Unix())
+	s.tdb.Exec(t, "UPDATE {local_ltiprovider_grade} SET lasterror = 'Consumer said: <b>no such user</b>' WHERE state = 'failed'")
+	r = s.do("editingteacher", "GET", path, nil)
+	for _, want := range []string{"0.85", ">sent<", "failed: Consumer said: &lt;b&gt;no such user&lt;/b&gt;", "src-&lt;2&gt;"} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("report lacks %q:\n%s", want, r.body)
+		}
+	}
+	if strings.Contains(r.body, ">85<") {
+		t.Error("report shows the plugin's lastgrade although grade sync has data")
+	}
 	if r := s.do("student", "GET", path, nil); r.code != 403 {
 		t.Errorf("student report: %d", r.code)
 	}

@@ -1,9 +1,12 @@
 package admin
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
 )
 
 // reportRow is one LTI user of a tool in the grade sync report.
@@ -16,6 +19,20 @@ type reportRow struct {
 	LastAccess int64  `db:"lastaccess"`
 	ServiceURL string `db:"serviceurl"`
 	SourceID   string `db:"sourceid"`
+	// Targets are where this user's grades go (one per resource link), with
+	// what grade sync last delivered there.
+	Targets []reportTarget `db:"-"`
+}
+
+// reportTarget is one grade target of a user: what the consumer confirmed
+// last, when, and the state of the next delivery.
+type reportTarget struct {
+	Sent       string // the score the consumer confirmed, "" for none
+	TimeSent   int64
+	State      string
+	Note       string // why a grade waits, or the consumer's last error
+	ServiceURL string
+	SourcedID  string
 }
 
 type reportBody struct {
@@ -93,6 +110,10 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request, result *SyncRes
 		h.fail(w, r, err)
 		return
 	}
+	if err := h.attachTargets(q.ctx, t.ID, body.Rows); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	if page > 0 {
 		body.PrevURL = h.url("syncreport.php", "id", t.ID, "firstname", first, "lastname", last, "page", page-1)
 	}
@@ -102,6 +123,43 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request, result *SyncRes
 	status := http.StatusOK
 	h.render(w, r, status, "syncreport", &pageData{Title: "Grades synchronization report", Course: sc.course,
 		CourseID: sc.course.ID, User: q.id.User, Sesskey: h.token(q.id), Body: body})
+}
+
+// attachTargets adds to each row the grade sync state of the user's
+// targets. A plugin-era user that grade sync has not worked out yet shows
+// the plugin's own record (last grade as a whole number).
+func (h *Handler) attachTargets(ctx context.Context, toolID int64, rows []reportRow) error {
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.UserID
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	grades, err := store.GradeReport(ctx, h.DB, toolID, ids...)
+	if err != nil {
+		return err
+	}
+	byUser := map[int64][]reportTarget{}
+	for _, g := range grades {
+		note := g.Hold
+		if g.LastError.Valid && g.LastError.String != "" && (g.State == store.GradeFailed || g.State == store.GradePending) {
+			note = g.LastError.String
+		}
+		byUser[g.UserID] = append(byUser[g.UserID], reportTarget{Sent: g.SentScore.String, TimeSent: g.TimeSent,
+			State: g.State, Note: note, ServiceURL: g.ServiceURL, SourcedID: g.SourcedID})
+	}
+	for i := range rows {
+		if t, ok := byUser[rows[i].UserID]; ok {
+			rows[i].Targets = t
+			continue
+		}
+		if rows[i].ServiceURL != "" {
+			rows[i].Targets = []reportTarget{{Sent: rows[i].LastGrade, TimeSent: rows[i].LastSync, State: "not worked out yet",
+				ServiceURL: rows[i].ServiceURL, SourcedID: rows[i].SourceID}}
+		}
+	}
+	return nil
 }
 
 // syncReportPost forces a resend of grades: for the selected users, all

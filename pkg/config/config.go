@@ -38,6 +38,7 @@ type Config struct {
 	TimestampWindow time.Duration
 
 	Schedule Schedule
+	Sync     Sync
 
 	// Pictures is how profile pictures from launches are fetched.
 	Pictures Pictures
@@ -120,6 +121,22 @@ type Schedule struct {
 	Members      string
 	Housekeeping string
 }
+
+// Sync is how grade passback delivers to consumers.
+type Sync struct {
+	// Workers is how many outcome requests may be in flight at once.
+	Workers int
+	// PerHost is how many of them may go to one consumer host.
+	PerHost int
+	// Timeout bounds one request to a consumer.
+	Timeout time.Duration
+	// MaxAttempts is how often a delivery that fails for a reason that may
+	// pass (network, 5xx, 429) is tried before it is recorded as failed.
+	MaxAttempts int
+}
+
+// ScheduleOff disables a scheduled job.
+const ScheduleOff = "off"
 
 // Forced returns the value config.php gives $CFG->name, as PHP would turn it
 // into a string. Moodle applies these over its config table.

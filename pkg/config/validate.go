@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/robfig/cron/v3"
 )
@@ -52,6 +53,10 @@ func (c *Config) Validate() []error {
 		{badCron(c.Schedule.Grades), fmt.Sprintf("schedule.grades: %q is not a cron expression", c.Schedule.Grades)},
 		{badCron(c.Schedule.Members), fmt.Sprintf("schedule.members: %q is not a cron expression", c.Schedule.Members)},
 		{badCron(c.Schedule.Housekeeping), fmt.Sprintf("schedule.housekeeping: %q is not a cron expression", c.Schedule.Housekeeping)},
+		{c.Sync.Workers < 1 || c.Sync.Workers > 256, "sync.workers: must be between 1 and 256"},
+		{c.Sync.PerHost < 1 || c.Sync.PerHost > c.Sync.Workers, "sync.per_host: must be between 1 and sync.workers"},
+		{c.Sync.Timeout < time.Second || c.Sync.Timeout > 10*time.Minute, "sync.timeout: must be between 1s and 10m"},
+		{c.Sync.MaxAttempts < 1 || c.Sync.MaxAttempts > 1000, "sync.max_attempts: must be between 1 and 1000"},
 	}
 	var problems []error
 	for _, ch := range checks {
@@ -79,6 +84,9 @@ func badAddr(addr string) bool {
 }
 
 func badCron(spec string) bool {
+	if spec == ScheduleOff {
+		return false
+	}
 	_, err := CronParser.Parse(spec)
 	return err != nil
 }

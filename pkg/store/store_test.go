@@ -51,6 +51,9 @@ func TestToolCRUD(t *testing.T) {
 	if _, err := store.GetTool(ctx, db, tool.ID); !errors.Is(err, database.ErrNotFound) {
 		t.Fatalf("after delete: %v", err)
 	}
+	if n := tdb.Count(t, "local_ltiprovider_outcome", "toolid = ?", tool.ID); n != 0 {
+		t.Fatalf("%d outcome rows left", n)
+	}
 }
 
 // A plugin-era row with NULLs in its nullable columns reads as the

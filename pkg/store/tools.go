@@ -142,14 +142,14 @@ func UpdateTool(ctx context.Context, q database.Querier, t *Tool) error {
 	return nil
 }
 
-// DeleteTool removes a tool and its per-user rows, as the plugin did, and
-// the consumer keys bound to it.
+// DeleteTool removes a tool and everything kept for it: its per-user rows
+// (as the plugin did), bound consumer keys, outcome targets and grade queue.
 func DeleteTool(ctx context.Context, q database.Querier, id int64) error {
-	if _, err := q.Exec(ctx, "DELETE FROM {local_ltiprovider_user} WHERE toolid = ?", id); err != nil {
-		return fmt.Errorf("deleting users of tool %d: %w", id, err)
-	}
-	if _, err := q.Exec(ctx, "DELETE FROM {local_ltiprovider_consumer} WHERE toolid = ?", id); err != nil {
-		return fmt.Errorf("deleting consumer keys of tool %d: %w", id, err)
+	for _, table := range []string{"local_ltiprovider_user", "local_ltiprovider_consumer",
+		"local_ltiprovider_outcome", "local_ltiprovider_grade"} {
+		if _, err := q.Exec(ctx, "DELETE FROM {"+table+"} WHERE toolid = ?", id); err != nil {
+			return fmt.Errorf("deleting %s rows of tool %d: %w", table, id, err)
+		}
 	}
 	if _, err := q.Exec(ctx, "DELETE FROM {local_ltiprovider} WHERE id = ?", id); err != nil {
 		return fmt.Errorf("deleting tool %d: %w", id, err)

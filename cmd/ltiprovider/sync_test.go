@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/logging"
+
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/outcomes/outcomestest"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/testenv"
+)
+
+// The sync command end to end: a course tool of PROV1 whose student has a
+// course total of 85/100 in the fixture, and a fake consumer on loopback
+// (allowed with --allow-networks, as an administrator would for a consumer
+// on the same network).
+func TestSyncCommand(t *testing.T) {
+	db, tdb := testenv.DB(t)
+	ctx := context.Background()
+	c := outcomestest.New("consumer-A", "s3cret")
+	defer c.Close()
+	tool := store.NewTool(3, 13, 3, 5, 1795754326)
+	tool.Secret = "s3cret"
+	if err := store.InsertTool(ctx, db, tool); err != nil {
+		t.Fatal(err)
+	}
+	store.SaveOutcome(ctx, db, &store.Outcome{ToolID: tool.ID, UserID: 3, ConsumerKey: "consumer-A", ResourceLinkID: "l",
+		ServiceURL: c.URL, SourcedID: "src-1", TimeCreated: 1, TimeModified: 1})
+	base := []string{"--dsn", tdb.DSN(), "--db-prefix", tdb.Prefix, "--wwwroot", "https://moodle.example.org", "--log-level", "error"}
+	sh := func(args ...string) (string, string, int) {
+		var out, errOut bytes.Buffer
+		code := run(ctx, append(args, base...), &out, &errOut)
+		return out.String(), errOut.String(), code
+	}
+
+	// Loopback is refused unless allowed: the run records the refusal.
+	out, errOut, code := sh("sync", "grades", "--once")
+	if code != 0 || !strings.Contains(out, "1 failed") {
+		t.Fatalf("%d %s %s", code, out, errOut)
+	}
+	if len(c.Log()) != 0 {
+		t.Fatal("request sent to a loopback consumer without allow_networks")
+	}
+	out, _, _ = sh("sync", "report", "--tool", itoa(tool.ID))
+	if !strings.Contains(out, "failed") || !strings.Contains(out, "refused by the outbound guard") {
+		t.Fatalf("report: %s", out)
+	}
+
+	// Dry run: says what it would send, sends and writes nothing.
+	before := tdb.Snapshot(t)
+	out, errOut, code = sh("sync", "grades", "--dry-run", "--force", "--allow-networks", "127.0.0.0/8")
+	if code != 0 || !strings.Contains(out, "replace  0.85") || !strings.Contains(out, "nothing was written or sent") {
+		t.Fatalf("%d %s %s", code, out, errOut)
+	}
+	tdb.AssertUnchanged(t, before)
+
+	// Resend for the user, now, with the consumer allowed.
+	out, errOut, code = sh("sync", "resend", "--tool", itoa(tool.ID), "--user", "3", "--now", "--allow-networks", "127.0.0.0/8")
+	if code != 0 || !strings.Contains(out, "1 grade(s) marked") || !strings.Contains(out, "1 sent") {
+		t.Fatalf("%d %s %s", code, out, errOut)
+	}
+	if s, _ := c.Result("src-1"); s != "0.85" {
+		t.Fatalf("consumer has %q", s)
+	}
+	out, _, _ = sh("sync", "report", "--tool", itoa(tool.ID), "--json")
+	var rep []map[string]any
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep) != 1 || rep[0]["state"] != "sent" || rep[0]["sentscore"] != "0.85" ||
+		rep[0]["username"] != "student1" {
+		t.Fatalf("%v %s", err, out)
+	}
+
+	// Usage errors.
+	if _, _, code := sh("sync", "report"); code != 2 {
+		t.Fatalf("report without --tool: %d", code)
+	}
+	if _, _, code := sh("sync", "resend", "--tool", "1"); code != 2 {
+		t.Fatalf("resend without --user/--all: %d", code)
+	}
+	if _, _, code := sh("sync", "nope"); code != 2 {
+		t.Fatalf("unknown job: %d", code)
+	}
+	if _, errOut, code := sh("sync", "grades", "--once", "--tool", "999"); code != 1 || !strings.Contains(errOut, "tool 999 does not exist") {
+		t.Fatalf("%d %s", code, errOut)
+	}
+	out, _, code = sh("sync", "housekeeping", "--once")
+	if code != 0 {
+		t.Fatalf("housekeeping: %d %s", code, out)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// The administration pages' "force send grades" marks and sends at once,
+// and reports per user.
+func TestGradeResenderForAdminPages(t *testing.T) {
+	db, _ := testenv.DB(t)
+	ctx := context.Background()
+	c := outcomestest.New("consumer-A", "s3cret")
+	defer c.Close()
+	tool := store.NewTool(3, 13, 3, 5, 1795754326)
+	tool.Secret = "s3cret"
+	store.InsertTool(ctx, db, tool)
+	store.SaveOutcome(ctx, db, &store.Outcome{ToolID: tool.ID, UserID: 3, ConsumerKey: "consumer-A", ResourceLinkID: "l",
+		ServiceURL: c.URL, SourcedID: "src-1", TimeCreated: 1, TimeModified: 1})
+	cfg := &config.Config{AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		Sync: config.Sync{Workers: 2, PerHost: 1, Timeout: 5 * time.Second, MaxAttempts: 3}}
+	g := &gradeResender{db: db, job: gradeJob(cfg, logging.Discard(), db)}
+	for i := 0; i < 2; i++ { // the second time the consumer already has it: sent again
+		res, err := g.ForceResend(ctx, tool.ID, []int64{3}, false)
+		if err != nil || res.Summary != "1 queued, 1 sent" || len(res.Lines) != 1 || res.Lines[0] != "Stu Dent: sent 0.85" {
+			t.Fatalf("%+v %v", res, err)
+		}
+	}
+	if len(c.Accepted()) != 2 {
+		t.Fatalf("%+v", c.Log())
+	}
+	tool.Disabled = true
+	store.UpdateTool(ctx, db, tool)
+	res, err := g.ForceResend(ctx, tool.ID, nil, false)
+	if err != nil || !strings.Contains(res.Summary, "disabled") {
+		t.Fatalf("%+v %v", res, err)
+	}
+}
+
+func TestSyncMembersCommandAndAdminAdapter(t *testing.T) {
+	db, tdb := testenv.DB(t)
+	ctx := context.Background()
+	tool := store.NewTool(3, 13, 3, 5, 1795754326)
+	tool.SyncMembers, tool.SyncMode = true, store.SyncEnrolAndUnenrol
+	store.InsertTool(ctx, db, tool)
+	base := []string{"--dsn", tdb.DSN(), "--db-prefix", tdb.Prefix, "--wwwroot", "https://moodle.example.org", "--log-level", "error"}
+	var out, errOut bytes.Buffer
+	code := run(ctx, append([]string{"sync", "members", "--once"}, base...), &out, &errOut)
+	if code != 0 || !strings.Contains(out.String(), "tool "+itoa(tool.ID)+": ok") || !strings.Contains(out.String(), "no memberships service yet") {
+		t.Fatalf("%d %s %s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	// Not due again within syncperiod, unless forced.
+	run(ctx, append([]string{"sync", "members", "--once"}, base...), &out, &errOut)
+	if !strings.Contains(out.String(), "not due") {
+		t.Fatalf("%s", out.String())
+	}
+	if code := run(ctx, append([]string{"sync", "members", "--once", "--user", "3"}, base...), &out, &errOut); code != 2 {
+		t.Fatalf("--user accepted for members: %d", code)
+	}
+	m := &memberSyncNow{db: db, syncer: memberSyncer(&config.Config{Sync: config.Sync{Timeout: 5 * time.Second}}, logging.Discard(), db)}
+	res, err := m.SyncTool(ctx, tool.ID)
+	if err != nil || !strings.Contains(res.Summary, "1 tool(s) synced") || len(res.Lines) != 1 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	res, err = m.SyncTool(ctx, 999)
+	if err != nil || !strings.Contains(res.Summary, "does not exist") {
+		t.Fatalf("%+v %v", res, err)
+	}
+}
