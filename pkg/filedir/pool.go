@@ -194,6 +194,14 @@ func (p *Pool) Trash(hash string) error {
 	if err != nil {
 		return err
 	}
+	// Moodle makes the trash folder when it first needs it, and so does this.
+	if err := os.Mkdir(p.TrashDir, p.DirMode.Perm()); err == nil {
+		if err := own.give(p.TrashDir, p.DirMode, true); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("file pool: %w", err)
+	}
 	if err := p.mkdirs(own, p.TrashDir, hash[0:2], hash[2:4]); err != nil {
 		return err
 	}

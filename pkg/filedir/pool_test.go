@@ -155,6 +155,26 @@ func TestOwnership(t *testing.T) {
 	}
 }
 
+// The trash folder is made when first needed, as Moodle makes it.
+func TestTrashFolderMade(t *testing.T) {
+	p := newPool(t)
+	os.Remove(p.TrashDir)
+	hash, _, err := p.Add([]byte("old icon"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Trash(hash); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(p.TrashDir)
+	if err != nil || fi.Mode() != fs.ModeDir|fs.ModeSetgid|0o777 {
+		t.Errorf("trash folder: %v %v", fi, err)
+	}
+	if _, err := os.Stat(filepath.Join(p.TrashDir, hash[:2], hash[2:4], hash)); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestMissingPool(t *testing.T) {
 	p := &Pool{Dir: filepath.Join(t.TempDir(), "nope"), TrashDir: t.TempDir(), DirMode: DefaultDirMode, FileMode: DefaultFileMode}
 	if _, _, err := p.Add([]byte("x")); err == nil {
