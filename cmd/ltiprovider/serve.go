@@ -23,7 +23,9 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodleauth"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/picture"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/services"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/session"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/version"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/web"
 )
@@ -118,12 +120,13 @@ type closer interface {
 func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *database.DB) (background []closer) {
 	r.Handle("/healthz", web.Health(db, log)).Methods(http.MethodGet, http.MethodHead)
 	sites := &moodle.SiteCache{DB: db, Forced: cfg, TTL: 30 * time.Second}
+	sessions := session.New(cfg, sites, log)
 
 	// tool.php: LTI 1.1 launches, handed over to Moodle sessions; their
 	// profile pictures are fetched in the background.
 	lc := launch.Config{
 		DB: db, WWWRoot: cfg.Moodle.WWWRoot, TimestampWindow: cfg.TimestampWindow, Log: log,
-		Sessions: session.New(cfg, sites, log), Sites: sites, Forced: cfg,
+		Sessions: sessions, Sites: sites, Forced: cfg,
 		DataRoot: cfg.Moodle.DataRoot, CacheDir: moodleCacheDir(cfg),
 	}
 	if pictures := newPictureUpdater(cfg, log, db); pictures != nil {
@@ -131,6 +134,11 @@ func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *databa
 		background = append(background, pictures)
 	}
 	launch.New(lc).Routes(r)
+
+	// services.php: create_context, duplicate_resource, force_logout.
+	(&services.Handler{DB: db, WWWRoot: cfg.Moodle.WWWRoot, Window: cfg.TimestampWindow,
+		Nonces: &store.Nonces{DB: db}, Sites: sites, Sessions: sessions,
+		AppCache: moodle.NewFileAppCache(moodleCacheDir(cfg)), Log: log}).Routes(r)
 
 	// Administration pages and the layout script know the browser by its
 	// Moodle session.

@@ -138,18 +138,25 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tool, f := resolve(ctx, h.db, in, conf.settings)
-	if f != nil {
+	var secret string
+	switch {
+	case f != nil && createsContext(in, f) && conf.settings.GlobalSharedSecret != "":
+		// Course creation on SSO: the course is found or made in the
+		// steps; the launch is verified with the global shared secret.
+		tool, secret = nil, conf.settings.GlobalSharedSecret
+	case f != nil:
 		h.fail(w, r, f, "")
 		return
-	}
-	if tool.Secret == "" {
+	case tool.Secret == "":
 		h.fail(w, r, errNoSecret, "")
 		return
+	default:
+		secret = tool.Secret
 	}
 	now := h.now()
 	verifier := &oauth1.Verifier{Window: h.window, Nonces: &store.Nonces{DB: h.db, Now: h.now},
 		Now: func() time.Time { return now }}
-	if err := verifier.Verify(ctx, oauth1.Request{Method: r.Method, URL: in.url, Params: in.signed}, tool.Secret); err != nil {
+	if err := verifier.Verify(ctx, oauth1.Request{Method: r.Method, URL: in.url, Params: in.signed}, secret); err != nil {
 		h.fail(w, r, verificationFailure(err), "")
 		return
 	}
@@ -168,13 +175,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, consumerError(http.StatusBadRequest, err.Error()), returnURL)
 		return
 	}
-	if tool.Disabled {
+	if tool != nil && tool.Disabled {
 		h.fail(w, r, consumerError(http.StatusForbidden, "Access to this tool is disabled on this site."), returnURL)
 		return
 	}
 	client := web.ClientOf(r)
 	base := &state{
-		h: h, browser: r, msg: msg, consumerKey: in.signed.Value("oauth_consumer_key"), tool: tool,
+		h: h, browser: r, msg: msg, consumerKey: in.signed.Value("oauth_consumer_key"), tool: tool, secret: secret,
 		site: site, settings: conf.settings, returnURL: returnURL,
 		env: provision.Env{Site: site, Settings: conf.settings, DataRoot: h.dataRoot,
 			Actor: moodle.Actor{IP: client.IP, Origin: "web", Time: now.Unix(), Log: conf.logs}},
@@ -189,7 +196,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, internalError(err, true), returnURL)
 		return
 	}
-	h.log.InfoContext(ctx, "launch", "tool", tool.ID, "user", s.user.ID, "created", s.created,
+	h.log.InfoContext(ctx, "launch", "tool", s.tool.ID, "user", s.user.ID, "created", s.created,
 		"instructor", s.instructor, "session", h.sessions.Name())
 	h.updatePicture(s)
 	h.succeed(w, r, s)

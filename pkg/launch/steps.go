@@ -26,8 +26,9 @@ type state struct {
 	h           *Handler
 	browser     *http.Request
 	msg         *lti11.Launch
-	consumerKey string // the key that verified the signature
-	tool        *store.Tool
+	consumerKey string      // the key that verified the signature
+	tool        *store.Tool // nil until createContext made or found it
+	secret      string      // the secret that verified the launch
 	site        *moodle.Site
 	settings    *settings.Site
 	env         provision.Env
@@ -55,14 +56,14 @@ type step struct {
 
 // steps is a launch, in order. Course and activity creation from a launch
 // (custom_create_context, custom_resource_link_copy_id,
-// custom_resource_link_type) slot in where marked.
+// custom_resource_link_type) are content.go's steps.
 var steps = []step{
+	{"create context", createContext},
 	{"consumer key", checkConsumerKey},
 	{"tool context", loadToolContext},
-	// create context: course creation from the launch goes here.
 	{"user", provisionUser},
 	{"destination", chooseDestination},
-	// copy or create resource: activity creation from the launch goes here.
+	{"resource", createResource},
 	{"enrol", enrol},
 	{"group", addToGroup},
 	{"tool user", recordToolUser},

@@ -30,6 +30,7 @@ var steps = []Step{
 	fileStep(300, "0300_local_ltiprovider_grade.sql"),
 	fileStep(301, "0301_local_ltiprovider_membersync.sql"),
 	fileStep(302, "0302_local_ltiprovider_memberlog.sql"),
+	fileStep(400, "0400_local_ltiprovider_lock.sql"),
 }
 
 // fileStep runs one idempotent statement file (CREATE TABLE IF NOT EXISTS,
