@@ -9,6 +9,7 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/logging"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/migrate"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/picture"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/session"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/version"
 )
@@ -74,7 +75,7 @@ func cmdDoctor(ctx context.Context, c *cli) error {
 	sessions := session.New(cfg, nil, logging.Discard())
 	defer sessions.Close()
 	checks := append(doctor.Standard(), session.DoctorChecks(sessions)...)
-	checks = append(checks, layout.DoctorCheck())
+	checks = append(checks, layout.DoctorCheck(), picture.DoctorCheck())
 	if failed := doctor.Report(ctx, env, checks, c.stdout); failed > 0 {
 		return exitError{1}
 	}

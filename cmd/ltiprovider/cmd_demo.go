@@ -74,7 +74,7 @@ func cmdDemo(ctx context.Context, c *cli) error {
 		return err
 	}
 	defer db.Close()
-	tool, srv, err := demoSetup(ctx, cfg, log, db)
+	tool, srv, stop, err := demoSetup(ctx, cfg, log, db)
 	if err != nil {
 		ln.Close()
 		return err
@@ -91,7 +91,7 @@ Press Ctrl-C to stop and remove the demo site.
 
 `, site.DBName, site.Server, wwwroot, demo.ConsumerPath, wwwroot, tool.ID, tool.Secret, wwwroot, site.DataRoot,
 		site.DSN, site.Prefix, wwwroot, site.DataRoot)
-	return runService(ctx, cfg, log, db, srv, ln)
+	return runService(ctx, cfg, log, db, srv, stop, ln)
 }
 
 // demoConfig is the service's configuration for the demo site; nothing of
@@ -124,28 +124,30 @@ func browserAddr(a net.Addr) string {
 }
 
 // demoSetup migrates the demo database, provides course PROV1 and builds
-// serve's server with the demo's pages around it.
-func demoSetup(ctx context.Context, cfg *config.Config, log *slog.Logger, db *database.DB) (*store.Tool, *http.Server, error) {
+// serve's server with the demo's pages around it; stop ends the server's
+// background work, as newServer's.
+func demoSetup(ctx context.Context, cfg *config.Config, log *slog.Logger, db *database.DB) (*store.Tool, *http.Server, func(time.Duration), error) {
 	if _, err := (&migrate.Migrator{DB: db, Collation: cfg.DB.Collation}).Run(ctx); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	tool, err := demoTool(ctx, db)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	srv, err := demoServer(ctx, cfg, log, db)
-	return tool, srv, err
+	srv, stop, err := demoServer(ctx, cfg, log, db)
+	return tool, srv, stop, err
 }
 
 // demoServer is the server serve builds, inside the demo's handler: the
 // service's routes stay as they are; the consumer pages, its outcome
 // service and the stand-in Moodle pages are added around them. Only the
 // demo builds this; serve has no way to.
-func demoServer(ctx context.Context, cfg *config.Config, log *slog.Logger, db *database.DB) (*http.Server, error) {
-	srv := newServer(cfg, log, db)
+func demoServer(ctx context.Context, cfg *config.Config, log *slog.Logger, db *database.DB) (*http.Server, func(time.Duration), error) {
+	srv, stop := newServer(cfg, log, db)
 	auth, err := moodleauth.New(ctx, cfg, db, &moodle.SiteCache{DB: db, Forced: cfg, TTL: 30 * time.Second})
 	if err != nil {
-		return nil, err
+		stop(cfg.ShutdownTimeout)
+		return nil, nil, err
 	}
 	grades := gradeJob(cfg, log, db)
 	srv.Handler = &demo.Handler{
@@ -155,7 +157,7 @@ func demoServer(ctx context.Context, cfg *config.Config, log *slog.Logger, db *d
 			return sendGradesNow(ctx, db, grades, userID)
 		},
 	}
-	return srv, nil
+	return srv, stop, nil
 }
 
 // sendGradesNow runs the grade job for one user under the job's lock, as

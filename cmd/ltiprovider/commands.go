@@ -56,7 +56,7 @@ func commands() []command {
 		{name: "migrate", summary: "create or upgrade the service's tables and write default settings", run: cmdMigrate},
 		{name: "doctor", summary: "check that Moodle and the service are set up to work together", run: cmdDoctor},
 		{name: "sync", summary: "run grade passback or membership sync by hand; report and resend grades", run: cmdSync, subcommands: syncJobs},
-		{name: "tool", summary: "add, list, show, update, enable, disable, delete or rotate-secret provided tools", run: cmdTool, subcommands: toolActions},
+		{name: "tool", summary: "add, list, show, update, enable, disable, delete or rotate-secret provided tools; manage their consumer keys", run: cmdTool, subcommands: toolActions},
 		{name: "settings", summary: "get or set the site settings (config_plugins local_ltiprovider)", run: cmdSettings, subcommands: settingsActions},
 		{name: "layout", summary: "install or uninstall the layout script in Moodle's Additional HTML, or show its status", run: cmdLayout, subcommands: layoutActions},
 		{name: "config", summary: "print the effective configuration (secrets redacted)", run: cmdConfig},

@@ -16,11 +16,13 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/admin"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/filedir"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/launch"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/layout"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/migrate"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodleauth"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/picture"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/services"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/session"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
@@ -55,16 +57,19 @@ func cmdServe(ctx context.Context, c *cli) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	srv, stop := newServer(cfg, log, db)
 	log.Info("serving", "version", version.String(), "addr", ln.Addr().String(), "wwwroot", cfg.Moodle.WWWRoot)
-	return runService(ctx, cfg, log, db, newServer(cfg, log, db), ln)
+	return runService(ctx, cfg, log, db, srv, stop, ln)
 }
 
 // runService runs the scheduled jobs and serves srv on ln until ctx ends,
-// then stops both: what serve does, and the demo too.
-func runService(ctx context.Context, cfg *config.Config, log *slog.Logger, db *database.DB, srv *http.Server, ln net.Listener) error {
+// then stops the server, the jobs and the features' background work
+// (stop, from newServer): what serve does, and the demo too.
+func runService(ctx context.Context, cfg *config.Config, log *slog.Logger, db *database.DB, srv *http.Server, stop func(time.Duration), ln net.Listener) error {
 	sched, err := startScheduler(log, db, scheduledJobs(cfg, log, db))
 	if err != nil {
 		ln.Close()
+		stop(cfg.ShutdownTimeout)
 		return err
 	}
 	serveErr := serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, log)
@@ -75,20 +80,32 @@ func runService(ctx context.Context, cfg *config.Config, log *slog.Logger, db *d
 	if err := sched.Stop(sctx); err != nil {
 		log.Warn("stopping jobs", "err", err)
 	}
+	// Then the features' background work (profile pictures).
+	stop(cfg.ShutdownTimeout)
 	return serveErr
 }
 
 // newServer builds the HTTP server: every feature mounts its routes on one
-// router, wrapped in the shared middleware.
-func newServer(cfg *config.Config, log *slog.Logger, db *database.DB) *http.Server {
+// router, wrapped in the shared middleware. stop ends the background work
+// the features started, once the server has stopped.
+func newServer(cfg *config.Config, log *slog.Logger, db *database.DB) (srv *http.Server, stop func(timeout time.Duration)) {
 	router := web.NewRouter()
 	base := router.PathPrefix(web.BasePath).Subrouter()
-	mountRoutes(base, cfg, log, db)
+	background := mountRoutes(base, cfg, log, db)
 	sitePath := ""
 	if u, err := url.Parse(cfg.Moodle.WWWRoot); err == nil {
 		sitePath = u.Path
 	}
 	handler := web.Middleware(log, web.Proxies(cfg.TrustedProxies))(web.StripSitePath(sitePath, router))
+	stop = func(timeout time.Duration) {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		for _, b := range background {
+			if err := b.Close(ctx); err != nil {
+				log.Warn("background work stopped before it finished", "err", err)
+			}
+		}
+	}
 	return &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -97,21 +114,33 @@ func newServer(cfg *config.Config, log *slog.Logger, db *database.DB) *http.Serv
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	}, stop
 }
 
-// mountRoutes is the one place that lists what the service serves.
-func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *database.DB) {
+// closer is background work a feature runs beside its routes.
+type closer interface {
+	Close(ctx context.Context) error
+}
+
+// mountRoutes is the one place that lists what the service serves. It
+// returns the background work it started.
+func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *database.DB) (background []closer) {
 	r.Handle("/healthz", web.Health(db, log)).Methods(http.MethodGet, http.MethodHead)
 	sites := &moodle.SiteCache{DB: db, Forced: cfg, TTL: 30 * time.Second}
 	sessions := session.New(cfg, sites, log)
 
-	// tool.php: LTI 1.1 launches, handed over to Moodle sessions.
-	launch.New(launch.Config{
+	// tool.php: LTI 1.1 launches, handed over to Moodle sessions; their
+	// profile pictures are fetched in the background.
+	lc := launch.Config{
 		DB: db, WWWRoot: cfg.Moodle.WWWRoot, TimestampWindow: cfg.TimestampWindow, Log: log,
 		Sessions: sessions, Sites: sites, Forced: cfg,
 		DataRoot: cfg.Moodle.DataRoot, CacheDir: moodleCacheDir(cfg),
-	}).Routes(r)
+	}
+	if pictures := newPictureUpdater(cfg, log, db); pictures != nil {
+		lc.Pictures = pictures
+		background = append(background, pictures)
+	}
+	launch.New(lc).Routes(r)
 
 	// services.php: create_context, duplicate_resource, force_logout.
 	(&services.Handler{DB: db, WWWRoot: cfg.Moodle.WWWRoot, Window: cfg.TimestampWindow,
@@ -123,12 +152,28 @@ func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *databa
 	auth, err := moodleauth.New(context.Background(), cfg, db, sites)
 	if err != nil {
 		log.Error("administration pages and layout disabled: cannot read Moodle's sessions", "err", err)
-		return
+		return background
 	}
 	(&admin.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log,
 		Grades:  &gradeResender{db: db, job: gradeJob(cfg, log, db)},
 		Members: &memberSyncNow{db: db, syncer: memberSyncer(cfg, log, db)}}).Mount(r)
 	(&layout.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log}).Mount(r)
+	return background
+}
+
+// newPictureUpdater starts the profile picture downloads, unless they are
+// switched off or Moodle's file pool is not on this machine.
+func newPictureUpdater(cfg *config.Config, log *slog.Logger, db *database.DB) *picture.Updater {
+	if !cfg.Pictures.Fetch {
+		return nil
+	}
+	pool, err := filedir.ForSite(cfg.Moodle.DataRoot, cfg)
+	if err != nil {
+		log.Warn("profile pictures from launches are not fetched", "err", err)
+		return nil
+	}
+	return picture.New(picture.Config{DB: db, Pool: pool, AllowNetworks: cfg.AllowNetworks, AllowHTTP: cfg.AllowHTTP,
+		MaxBytes: int64(cfg.Pictures.MaxBytes), MaxPixels: int64(cfg.Pictures.MaxPixels), Timeout: cfg.Pictures.Timeout, Log: log})
 }
 
 // moodleCacheDir is $CFG->cachedir: config.php's, else $CFG->dataroot/cache.

@@ -50,6 +50,9 @@ type Config struct {
 	CacheTTL time.Duration
 	// Now is the clock (time.Now by default).
 	Now func() time.Time
+	// Pictures fetches the profile pictures launches send; nil ignores
+	// them.
+	Pictures PictureUpdater
 }
 
 // Handler serves /local/ltiprovider/tool.php.
@@ -64,6 +67,7 @@ type Handler struct {
 	appCache *moodle.FileAppCache
 	site     *moodle.SiteCache
 	ttl      time.Duration
+	pictures PictureUpdater
 
 	mu       sync.Mutex
 	conf     *siteConf
@@ -99,7 +103,7 @@ func New(c Config) *Handler {
 	return &Handler{
 		db: c.DB, wwwroot: strings.TrimRight(c.WWWRoot, "/"), window: c.TimestampWindow, sessions: c.Sessions,
 		log: log, now: now, dataRoot: c.DataRoot, appCache: moodle.NewFileAppCache(c.CacheDir), ttl: ttl,
-		site: sites,
+		site: sites, pictures: c.Pictures,
 	}
 }
 
@@ -194,6 +198,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.InfoContext(ctx, "launch", "tool", s.tool.ID, "user", s.user.ID, "created", s.created,
 		"instructor", s.instructor, "session", h.sessions.Name())
+	h.updatePicture(s)
 	h.succeed(w, r, s)
 }
 
