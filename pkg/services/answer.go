@@ -22,6 +22,8 @@ var (
 		Message: "duplicate_resource needs a course tool: give its id, or the context_id of its course."}
 	errOtherSecret = &content.Error{Code: "cantdeterminecontext", Status: http.StatusForbidden,
 		Message: "The course of this context exists and is provided with another secret."}
+	errCreateNeedsGlobalSecret = &content.Error{Code: "rolecannotcreatecontexts", Status: http.StatusForbidden,
+		Message: "Only a request signed with the site's global shared secret may create a course; this one was signed with a tool's secret."}
 	errNoSessions = &content.Error{Code: "sessionsunavailable", Status: http.StatusServiceUnavailable,
 		Message: "Logging out is not available: the service has no session strategy configured."}
 )

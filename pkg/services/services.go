@@ -246,8 +246,9 @@ func (c *call) env(ctx context.Context, q database.Querier) (moodle.Env, *settin
 
 // createContext returns the course of the request's LTI context, creating
 // it from the template when it does not exist. Unlike the plugin it needs a
-// role in rolesallowedcreatecontexts, and a course that exists is returned
-// only to a request verified with its tool's secret.
+// role in rolesallowedcreatecontexts, only a request verified with the
+// global shared secret creates a course, and a course that exists is
+// returned only to a request verified with its tool's secret.
 func (c *call) createContext(ctx context.Context, w http.ResponseWriter) error {
 	template := strings.TrimSpace(c.p.Value("custom_context_template"))
 	if template == "" {
@@ -262,8 +263,14 @@ func (c *call) createContext(ctx context.Context, w http.ResponseWriter) error {
 		if !content.RoleAllowed(s.RolesAllowedCreateContexts, c.p.Value("roles")) {
 			return content.ErrRoleCannotCreate
 		}
+		// Only the global shared secret creates courses (as on a launch): a
+		// tool's secret finds the course of its context, never makes one.
+		global := c.tool == nil
 		res, err := content.EnsureCourse(ctx, tx, env, s, content.ContextRequest{Params: c.p, Template: template,
-			MayCreate: true, UserData: userData(c.p), Secret: c.secret})
+			MayCreate: global, UserData: userData(c.p), Secret: c.secret})
+		if !global && errors.Is(err, content.ErrRoleCannotCreate) {
+			return errCreateNeedsGlobalSecret
+		}
 		if err != nil {
 			return err
 		}
