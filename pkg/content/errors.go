@@ -33,6 +33,7 @@ var (
 	ErrNoResource          = &Error{"invalidresourcecopyid", http.StatusNotFound, "No activity has the idnumber given in custom_resource_link_copy_id."}
 	ErrAmbiguousResource   = &Error{"ambiguousresourcecopyid", http.StatusConflict, "More than one activity has the idnumber given in custom_resource_link_copy_id."}
 	ErrNotCopyable         = &Error{"resourcenotcopyable", http.StatusUnprocessableEntity, "This activity cannot be copied."}
+	ErrUserDataOtherCourse = &Error{"userdatanotcopyable", http.StatusForbidden, "The activity is in another course: its users' data (submissions, posts, grades) is not copied into this course. Ask for the copy without custom_copy_userdata."}
 	ErrRoleCannotCreateRes = &Error{"rolecannotcreateresources", http.StatusForbidden, "Your role may not create activities."}
 	ErrUnsupportedType     = &Error{"unsupportedresourcetype", http.StatusBadRequest, "Activities of this type cannot be created from a launch."}
 	ErrNoResourceLink      = &Error{"missingresourcelinkid", http.StatusBadRequest, "The request has no resource_link_id."}

@@ -25,7 +25,9 @@ type ResourceRequest struct {
 	Params         Params
 	// Secret is the secret that verified the request; the copy's tools get
 	// it.
-	Secret   string
+	Secret string
+	// UserData copies the activity's user data too; refused for an
+	// activity of another course.
 	UserData bool
 }
 
@@ -43,7 +45,8 @@ type ResourceResult struct {
 // instead. The tools providing the source activity are cloned onto the copy
 // (settings and roles kept, secret replaced by the requester's, so the
 // source's consumers get no access to the copy); when the source has none,
-// the copy gets a default tool (the plugin crashed there).
+// the copy gets a default tool (the plugin crashed there). UserData is
+// honoured only for an activity of the tool's own course.
 func DuplicateResource(ctx context.Context, tx *database.Tx, env moodle.Env, req ResourceRequest) (*ResourceResult, error) {
 	if req.ResourceLinkID == "" {
 		return nil, ErrNoResourceLink
@@ -77,6 +80,11 @@ func DuplicateResource(ctx context.Context, tx *database.Tx, env moodle.Env, req
 		return nil, ErrAmbiguousResource
 	}
 	src := sources[0]
+	// Another course's user data belongs to that course's users: a tool's
+	// secret opens only its own course (docs/security.md).
+	if req.UserData && src.Course != course {
+		return nil, ErrUserDataOtherCourse
+	}
 	cmID, rep, err := coursecopy.CopyModule(ctx, tx, env, src.ID, course, req.ResourceLinkID, coursecopy.Options{UserData: req.UserData})
 	if errors.Is(err, coursecopy.ErrNotCopyable) {
 		return nil, fmt.Errorf("%w (%v)", ErrNotCopyable, err)

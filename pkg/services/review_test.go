@@ -52,3 +52,48 @@ func TestCreateContextNeedsTheGlobalSecret(t *testing.T) {
 		t.Errorf("existing course of the tool: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// duplicate_resource copies an activity found anywhere on the site (the
+// plugin's feature), but another course's user data (its students'
+// submissions, forum posts, grades) never follows into the requesting
+// tool's course: the request is refused and nothing is written. Within
+// the tool's own course, user data may be copied.
+func TestDuplicateResourceKeepsOtherCoursesUserData(t *testing.T) {
+	e := newEnv(t)
+	tool := prov1Tool(t, e)
+	before := e.snapshot(t)
+	rec := e.post("prov1-secret", fmt.Sprintf("id=%d", tool.ID), launchForm("duplicate_resource",
+		"custom_resource_link_copy_id", "TPL-ESSAY", "resource_link_id", "rl-leak", "custom_copy_userdata", "1"))
+	if rec.Code != 403 || decode(t, rec)["error"] != "userdatanotcopyable" {
+		t.Errorf("another course's user data: %d %s", rec.Code, rec.Body)
+	}
+	e.unchanged(t, before)
+	if n := e.tdb.Count(t, "assign_submission", ""); n != 1 {
+		t.Errorf("%d submissions", n)
+	}
+	// Without user data the activity is copied.
+	rec = e.post("prov1-secret", fmt.Sprintf("id=%d", tool.ID), launchForm("duplicate_resource",
+		"custom_resource_link_copy_id", "TPL-ESSAY", "resource_link_id", "rl-content"))
+	if rec.Code != 200 || decode(t, rec)["course"] != "3" {
+		t.Errorf("content only: %d %s", rec.Code, rec.Body)
+	}
+	if n := e.tdb.Count(t, "assign_submission", ""); n != 1 {
+		t.Errorf("%d submissions after a copy without user data", n)
+	}
+	// A tool of the template course itself may copy its own user data.
+	ctx := context.Background()
+	tctx, _ := moodle.ContextOf(ctx, e.db, moodle.ContextCourse, 2)
+	own := store.NewTool(2, tctx.ID, 3, 5, now.Unix())
+	own.Secret = "tpl1-secret"
+	if err := store.InsertTool(ctx, e.db, own); err != nil {
+		t.Fatal(err)
+	}
+	rec = e.post("tpl1-secret", fmt.Sprintf("id=%d", own.ID), launchForm("duplicate_resource",
+		"custom_resource_link_copy_id", "TPL-ESSAY", "resource_link_id", "rl-own", "custom_copy_userdata", "1"))
+	if rec.Code != 200 || decode(t, rec)["course"] != "2" {
+		t.Errorf("own course's user data: %d %s", rec.Code, rec.Body)
+	}
+	if n := e.tdb.Count(t, "assign_submission", ""); n != 2 {
+		t.Errorf("%d submissions after copying within the course", n)
+	}
+}
