@@ -408,7 +408,7 @@ func (t *toolCLI) keyAction(ctx context.Context, action string, id int64, key st
 	err := t.db.WithTx(ctx, func(tx *database.Tx) error {
 		var err error
 		if action == "bind-key" {
-			changed, err = manage.BindKey(ctx, tx, id, key, t.now)
+			changed, err = manage.BindKey(ctx, tx, id, key, t.now, true) // the operator may share a key between tools
 		} else {
 			// The key as given: launches compare keys exactly.
 			changed, err = manage.UnbindKey(ctx, tx, id, key)

@@ -15,9 +15,15 @@ import (
 func (h *Handler) bindKey(q *request, sc *courseScope, t *store.Tool) {
 	typed := q.r.PostFormValue("consumerkey")
 	key, err := manage.CleanConsumerKey(typed)
+	// Sharing a key that other tools use shares its users' accounts: site
+	// administrators only (manage.KeyUsedWithOtherSecret).
+	share := false
+	if err == nil {
+		share, err = h.siteAdmin(q)
+	}
 	if err == nil {
 		err = h.DB.WithTx(q.ctx, func(tx *database.Tx) error {
-			_, err := manage.BindKey(q.ctx, tx, t.ID, key, h.now())
+			_, err := manage.BindKey(q.ctx, tx, t.ID, key, h.now(), share)
 			return err
 		})
 	}

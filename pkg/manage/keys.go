@@ -45,8 +45,11 @@ func CleanConsumerKey(raw string) (string, error) {
 // BindKey makes a tool accept a consumer key, and reports whether the key
 // is new to the tool. It takes the tool's row lock, as a launch does when
 // it binds a key, so the two never decide about the same tool at once; a
-// missing tool is database.ErrNotFound.
-func BindKey(ctx context.Context, q database.Querier, toolID int64, key string, now time.Time) (bool, error) {
+// missing tool is database.ErrNotFound. A key that tools with other
+// secrets already use is refused (ErrKeyUsedElsewhere) unless share is set:
+// only site administrators and the operator may share a key's users with
+// another tool.
+func BindKey(ctx context.Context, q database.Querier, toolID int64, key string, now time.Time, share bool) (bool, error) {
 	key, err := CleanConsumerKey(key)
 	if err != nil {
 		return false, err
@@ -57,6 +60,19 @@ func BindKey(ctx context.Context, q database.Querier, toolID int64, key string, 
 	bound, _, err := store.ConsumerKeyBound(ctx, q, toolID, key)
 	if err != nil || bound {
 		return false, err
+	}
+	if !share {
+		tool, err := store.GetTool(ctx, q, toolID)
+		if err != nil {
+			return false, err
+		}
+		used, err := KeyUsedWithOtherSecret(ctx, q, toolID, key, tool.Secret)
+		if err != nil {
+			return false, err
+		}
+		if used {
+			return false, ErrKeyUsedElsewhere
+		}
 	}
 	return true, store.BindConsumerKey(ctx, q, toolID, key, now.Unix())
 }
