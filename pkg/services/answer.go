@@ -24,6 +24,8 @@ var (
 		Message: "The course of this context exists and is provided with another secret."}
 	errCreateNeedsGlobalSecret = &content.Error{Code: "rolecannotcreatecontexts", Status: http.StatusForbidden,
 		Message: "Only a request signed with the site's global shared secret may create a course; this one was signed with a tool's secret."}
+	errKeyNotAccepted = &content.Error{Code: "consumerkeynotaccepted", Status: http.StatusForbidden,
+		Message: "This consumer key is not accepted by this tool. Check the consumer key set for this tool, or ask the site administrator to allow it."}
 	errNoSessions = &content.Error{Code: "sessionsunavailable", Status: http.StatusServiceUnavailable,
 		Message: "Logging out is not available: the service has no session strategy configured."}
 )

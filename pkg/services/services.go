@@ -16,6 +16,7 @@ import (
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/content"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/manage"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/oauth1"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/session"
@@ -124,6 +125,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			strings.TrimPrefix(err.Error(), "oauth1: ")+".")
 		return
 	}
+	if tool != nil {
+		if err := h.checkConsumerKey(ctx, tool, params.Value("oauth_consumer_key")); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
 	p := decodeBase64(params)
 	if p.Value("lti_message_type") != "basic-lti-launch-request" ||
 		(p.Value("lti_version") != "LTI-1p0" && p.Value("lti_version") != "LTI-1.0") || p.Value("resource_link_id") == "" {
@@ -202,6 +209,25 @@ func (h *Handler) credentials(ctx context.Context, r *http.Request) (*store.Tool
 		return nil, "", errInvalidTool
 	}
 	return nil, s.GlobalSharedSecret, nil
+}
+
+// checkConsumerKey makes a request verified with a tool's secret speak only
+// for the consumer keys the tool accepts, as a launch does: its bound keys,
+// or, while it has none, a key that no tool with another secret uses. Tools
+// made for the request bind its key, so without this a tool's secret could
+// claim any consumer's users (manage.KeyUsedWithOtherSecret).
+func (h *Handler) checkConsumerKey(ctx context.Context, tool *store.Tool, key string) error {
+	bound, total, err := store.ConsumerKeyBound(ctx, h.DB, tool.ID, key)
+	if err != nil || bound {
+		return err
+	}
+	if total == 0 {
+		used, err := manage.KeyUsedWithOtherSecret(ctx, h.DB, tool.ID, key, tool.Secret)
+		if err != nil || !used {
+			return err
+		}
+	}
+	return errKeyNotAccepted
 }
 
 // call is one verified service request.
