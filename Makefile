@@ -5,7 +5,7 @@ PKG     := github.com/moodle-ltiprovider/moodle-ltiprovider
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X $(PKG)/pkg/version.Version=$(VERSION)
 
-.PHONY: help build test lint bench run docs fixture clean
+.PHONY: help build test lint bench run demo docs deploy-check fixture clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -28,8 +28,13 @@ bench: build ## load test (ltibench on bin/ltiprovider, ~2 min) then the Go benc
 	$(GO) run ./cmd/ltibench --binary bin/ltiprovider $(BENCHFLAGS)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-run: ## run the service on the embedded demo site
+run: ## run the service on a throwaway demo site, with a test consumer (Ctrl-C removes it)
 	$(GO) run ./cmd/ltiprovider demo
+
+demo: run ## the same as make run
+
+deploy-check: build ## check deploy/ with systemd-analyze, nginx, apache2 and kubectl when installed
+	deploy/check
 
 docs: ## regenerate docs/configuration.md from the option table
 	$(GO) run ./cmd/ltiprovider config-reference > docs/configuration.md

@@ -72,7 +72,7 @@ func setUp(ctx context.Context, o options, out io.Writer) (*site, error) {
 		}
 	}
 	fmt.Fprintln(out, "Loading the Moodle 4.5.6 fixture into a new database…")
-	s.demo, err = demo.StartWith(ctx, out, demo.Options{Server: server, Throwaway: o.throwaway, NamePrefix: "ltibench_",
+	s.demo, err = demo.Start(ctx, out, demo.Options{Server: server, Throwaway: o.throwaway, NamePrefix: "ltibench_",
 		ServerArgs: durableServer})
 	if err != nil {
 		return s, err

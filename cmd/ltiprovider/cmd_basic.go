@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/doctor"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/layout"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/logging"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/migrate"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/picture"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/session"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/version"
 )
@@ -75,7 +75,7 @@ func cmdDoctor(ctx context.Context, c *cli) error {
 	sessions := session.New(cfg, nil, logging.Discard())
 	defer sessions.Close()
 	checks := append(doctor.Standard(), session.DoctorChecks(sessions)...)
-	checks = append(checks, layout.DoctorCheck())
+	checks = append(checks, layout.DoctorCheck(), picture.DoctorCheck())
 	if failed := doctor.Report(ctx, env, checks, c.stdout); failed > 0 {
 		return exitError{1}
 	}
@@ -84,6 +84,6 @@ func cmdDoctor(ctx context.Context, c *cli) error {
 
 // cmdConfigReference writes docs/configuration.md (make docs).
 func cmdConfigReference(ctx context.Context, c *cli) error {
-	config.WriteReference(c.stdout)
+	writeReference(c.stdout)
 	return nil
 }

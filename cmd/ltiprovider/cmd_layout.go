@@ -4,15 +4,19 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/layout"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 )
 
+// layoutActions are what `ltiprovider layout` does.
+var layoutActions = []string{"install", "uninstall", "status"}
+
 // cmdLayout puts the layout script tag in Moodle's "Additional HTML
 // within HEAD", takes it out, or says whether it is there.
 func cmdLayout(ctx context.Context, c *cli) error {
-	if len(c.args) == 0 || (c.args[0] != "install" && c.args[0] != "uninstall" && c.args[0] != "status") {
+	if len(c.args) == 0 || !slices.Contains(layoutActions, c.args[0]) {
 		fmt.Fprintln(c.stderr, "Usage: ltiprovider layout install | uninstall | status")
 		return errUsage
 	}

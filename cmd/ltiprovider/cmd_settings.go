@@ -3,15 +3,19 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/settings"
 )
 
+// settingsActions are what `ltiprovider settings` does.
+var settingsActions = []string{"get", "set"}
+
 // cmdSettings reads and changes the site settings, kept where the plugin
 // kept them (config_plugins, plugin local_ltiprovider).
 func cmdSettings(ctx context.Context, c *cli) error {
-	if len(c.args) == 0 || (c.args[0] != "get" && c.args[0] != "set") {
+	if len(c.args) == 0 || !slices.Contains(settingsActions, c.args[0]) {
 		fmt.Fprintln(c.stderr, "Usage: ltiprovider settings get [name] | settings set <name> <value>")
 		for _, d := range settings.Definitions {
 			fmt.Fprintf(c.stderr, "  %-30s %s\n", d.Name, d.Help)

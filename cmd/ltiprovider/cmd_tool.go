@@ -6,10 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/accesslib"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
@@ -30,9 +32,18 @@ const toolUsage = `Usage: ltiprovider tool <action> [flags] [arguments]
   disable <tool id>
   delete <tool id>
   rotate-secret <tool id>
+  keys <tool id>                  list the consumer keys the tool accepts
+  bind-key <tool id> <key>        accept launches signed with this consumer key
+  unbind-key <tool id> <key>      stop accepting this consumer key
+
+A tool accepts only its bound consumer keys; a tool with none binds the key
+of its next verified launch.
 
 Settings (name=value), as on the edit page:
 `
+
+// toolActions are what `ltiprovider tool` does.
+var toolActions = []string{"add", "list", "show", "update", "enable", "disable", "delete", "rotate-secret", "keys", "bind-key", "unbind-key"}
 
 // cmdTool manages provided tools, with the edit page's rules.
 func cmdTool(ctx context.Context, c *cli) error {
@@ -41,6 +52,11 @@ func cmdTool(ctx context.Context, c *cli) error {
 		return nil
 	}
 	action := c.args[0]
+	if !slices.Contains(toolActions, action) {
+		fmt.Fprintf(c.stderr, "tool: unknown action %q\n\n", action)
+		toolHelp(c.stderr)
+		return errUsage
+	}
 	c.args = c.args[1:]
 	var course, activity string
 	cfg, err := c.parse(func(fs *flag.FlagSet) {
@@ -70,7 +86,7 @@ func cmdTool(ctx context.Context, c *cli) error {
 		return t.add(ctx, course, activity, args)
 	case "list":
 		return t.list(ctx, course)
-	case "show", "update", "enable", "disable", "delete", "rotate-secret":
+	case "show", "update", "enable", "disable", "delete", "rotate-secret", "keys", "bind-key", "unbind-key":
 		if len(args) == 0 {
 			fmt.Fprintf(c.stderr, "tool %s: give the tool id\n", action)
 			return errUsage
@@ -79,6 +95,13 @@ func cmdTool(ctx context.Context, c *cli) error {
 		if err != nil {
 			fmt.Fprintf(c.stderr, "tool %s: %q is not a tool id\n", action, args[0])
 			return errUsage
+		}
+		if action == "bind-key" || action == "unbind-key" {
+			if len(args) != 2 {
+				fmt.Fprintf(c.stderr, "tool %s: give the tool id and one consumer key\n", action)
+				return errUsage
+			}
+			return t.keyAction(ctx, action, id, args[1])
 		}
 		return t.one(ctx, action, id, args[1:])
 	}
@@ -306,6 +329,11 @@ func (t *toolCLI) one(ctx context.Context, action string, id int64, args []strin
 			return notFound(err, id)
 		}
 		fmt.Fprintf(t.c.stdout, "new secret for tool %d; give it to the consumers\n", id)
+	case "keys":
+		if _, err := store.GetTool(ctx, t.db, id); err != nil {
+			return notFound(err, id)
+		}
+		return t.printKeys(ctx, id)
 	case "delete":
 		tool, err := store.GetTool(ctx, t.db, id)
 		if err != nil {
@@ -361,5 +389,77 @@ func (t *toolCLI) print(ctx context.Context, tool *store.Tool) error {
 	if tool.CustomCSS != "" {
 		fmt.Fprintf(tw, "customcss\t%d characters\n", len(tool.CustomCSS))
 	}
+	keys, err := store.ConsumerKeysOfTool(ctx, t.db, tool.ID)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		fmt.Fprintf(tw, "consumer keys\tnone (the next verified launch binds its key)\n")
+	}
+	for _, k := range keys {
+		fmt.Fprintf(tw, "consumer key\t%s\n", printable(k.Key))
+	}
 	return tw.Flush()
+}
+
+// keyAction binds or unbinds one consumer key, then lists the tool's keys.
+func (t *toolCLI) keyAction(ctx context.Context, action string, id int64, key string) error {
+	var changed bool
+	err := t.db.WithTx(ctx, func(tx *database.Tx) error {
+		var err error
+		if action == "bind-key" {
+			changed, err = manage.BindKey(ctx, tx, id, key, t.now, true) // the operator may share a key between tools
+		} else {
+			// The key as given: launches compare keys exactly.
+			changed, err = manage.UnbindKey(ctx, tx, id, key)
+		}
+		return err
+	})
+	if err != nil {
+		return notFound(err, id)
+	}
+	switch {
+	case action == "bind-key" && changed:
+		fmt.Fprintf(t.c.stdout, "tool %d now accepts consumer key %q\n", id, strings.TrimSpace(key))
+	case action == "bind-key":
+		fmt.Fprintf(t.c.stdout, "tool %d already accepts consumer key %q\n", id, strings.TrimSpace(key))
+	case changed:
+		fmt.Fprintf(t.c.stdout, "tool %d no longer accepts consumer key %q\n", id, key)
+	default:
+		if err := t.printKeys(ctx, id); err != nil {
+			return err
+		}
+		return fmt.Errorf("consumer key %q is not bound to tool %d (keys are compared exactly)", key, id)
+	}
+	return t.printKeys(ctx, id)
+}
+
+// printKeys lists a tool's consumer keys, oldest first.
+func (t *toolCLI) printKeys(ctx context.Context, id int64) error {
+	keys, err := store.ConsumerKeysOfTool(ctx, t.db, id)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		fmt.Fprintf(t.c.stdout, "tool %d has no consumer key: the next verified launch binds its key\n", id)
+		return nil
+	}
+	tw := tabwriter.NewWriter(t.c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CONSUMER KEY\tBOUND")
+	for _, k := range keys {
+		fmt.Fprintf(tw, "%s\t%s\n", printable(k.Key), time.Unix(k.TimeCreated, 0).UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	return tw.Flush()
+}
+
+// printable shows a consumer key as it is, or quoted with escapes when it
+// holds characters a terminal would interpret (a key bound by a launch is
+// whatever the consumer sent).
+func printable(key string) string {
+	for _, r := range key {
+		if !unicode.IsPrint(r) {
+			return strconv.Quote(key)
+		}
+	}
+	return key
 }

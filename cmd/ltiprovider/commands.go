@@ -21,6 +21,11 @@ type command struct {
 	summary string
 	// run does the work; it returns errUsage for bad arguments.
 	run func(ctx context.Context, c *cli) error
+	// subcommands are the first arguments run accepts (sync grades, tool
+	// add…); each may register flags of its own.
+	subcommands []string
+	// noFlags marks a command that reads no flags at all.
+	noFlags bool
 }
 
 // cli is what a command gets: its arguments, output streams and helpers
@@ -32,6 +37,10 @@ type cli struct {
 	stderr io.Writer
 	flags  *flag.FlagSet
 	env    func(string) (string, bool)
+	// inspect, when set, receives the command's flag set once every flag
+	// is registered, and the command stops there (the configuration
+	// reference lists the flags this way).
+	inspect func(fs *flag.FlagSet)
 }
 
 var errUsage = errors.New("usage")
@@ -43,17 +52,17 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code)
 
 func commands() []command {
 	return []command{
-		{"serve", "run the HTTP service and the scheduled jobs", cmdServe},
-		{"migrate", "create or upgrade the service's tables and write default settings", cmdMigrate},
-		{"doctor", "check that Moodle and the service are set up to work together", cmdDoctor},
-		{"sync", "run grade passback or membership sync by hand; report and resend grades", cmdSync},
-		{"tool", "add, list, show, update, enable, disable, delete or rotate-secret provided tools", cmdTool},
-		{"settings", "get or set the site settings (config_plugins local_ltiprovider)", cmdSettings},
-		{"layout", "install or uninstall the layout script in Moodle's Additional HTML, or show its status", cmdLayout},
-		{"config", "print the effective configuration (secrets redacted)", cmdConfig},
-		{"config-reference", "print the configuration reference in Markdown (docs/configuration.md)", cmdConfigReference},
-		{"demo", "run the service on a throwaway demo Moodle site (the embedded fixture)", cmdDemo},
-		{"version", "print the version", cmdVersion},
+		{name: "serve", summary: "run the HTTP service and the scheduled jobs", run: cmdServe},
+		{name: "migrate", summary: "create or upgrade the service's tables and write default settings", run: cmdMigrate},
+		{name: "doctor", summary: "check that Moodle and the service are set up to work together", run: cmdDoctor},
+		{name: "sync", summary: "run grade passback or membership sync by hand; report and resend grades", run: cmdSync, subcommands: syncJobs},
+		{name: "tool", summary: "add, list, show, update, enable, disable, delete or rotate-secret provided tools; manage their consumer keys", run: cmdTool, subcommands: toolActions},
+		{name: "settings", summary: "get or set the site settings (config_plugins local_ltiprovider)", run: cmdSettings, subcommands: settingsActions},
+		{name: "layout", summary: "install or uninstall the layout script in Moodle's Additional HTML, or show its status", run: cmdLayout, subcommands: layoutActions},
+		{name: "config", summary: "print the effective configuration (secrets redacted)", run: cmdConfig},
+		{name: "config-reference", summary: "print the configuration reference in Markdown (docs/configuration.md)", run: cmdConfigReference, noFlags: true},
+		{name: "demo", summary: "run the service on a throwaway demo Moodle site with a test consumer (make demo)", run: cmdDemo},
+		{name: "version", summary: "print the version", run: cmdVersion, noFlags: true},
 	}
 }
 
@@ -105,6 +114,10 @@ func (c *cli) parse(extra func(fs *flag.FlagSet)) (*config.Config, error) {
 	if extra != nil {
 		extra(c.flags)
 	}
+	if c.inspect != nil {
+		c.inspect(c.flags)
+		return nil, flag.ErrHelp
+	}
 	if err := c.flags.Parse(c.args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
@@ -116,6 +129,23 @@ func (c *cli) parse(extra func(fs *flag.FlagSet)) (*config.Config, error) {
 		return cfg, fmt.Errorf("configuration:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  "))
 	}
 	return cfg, nil
+}
+
+// parseOwn parses the arguments of a command that takes only its own
+// flags, not the configuration's (demo).
+func (c *cli) parseOwn(register func(fs *flag.FlagSet)) error {
+	register(c.flags)
+	if c.inspect != nil {
+		c.inspect(c.flags)
+		return flag.ErrHelp
+	}
+	if err := c.flags.Parse(c.args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
 }
 
 // logger builds the service logger from the configuration.

@@ -16,12 +16,15 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/admin"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/filedir"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/launch"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/layout"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/metrics"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/migrate"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodleauth"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/picture"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/services"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/session"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/version"
@@ -56,20 +59,29 @@ func cmdServe(ctx context.Context, c *cli) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	m := metrics.New(db.X.DB)
-	srv := newServer(cfg, log, db, m)
-	stopMetrics, err := serveMetrics(cfg, log, m)
+	srv, stop := newServer(cfg, log, db, m)
+	log.Info("serving", "version", version.String(), "addr", ln.Addr().String(), "wwwroot", cfg.Moodle.WWWRoot)
+	return runService(ctx, cfg, log, db, m, srv, stop, ln)
+}
+
+// runService runs the scheduled jobs and serves srv on ln until ctx ends,
+// then stops the server, the jobs and the features' background work
+// (stop, from newServer): what serve does, and the demo too. With m (nil
+// for none), the metrics listener serves on metrics.listen meanwhile.
+func runService(ctx context.Context, cfg *config.Config, log *slog.Logger, db *database.DB, m *metrics.Metrics, srv *http.Server, stop func(time.Duration), ln net.Listener) error {
+	stopMetrics, err := serveMetrics(cfg, log, db, m)
 	if err != nil {
 		ln.Close()
+		stop(cfg.ShutdownTimeout)
 		return err
 	}
 	defer stopMetrics()
-	m.WatchGradeQueue(func(ctx context.Context) (map[string]int64, error) { return store.GradeQueueDepth(ctx, db) }, log)
 	sched, err := startScheduler(log, db, scheduledJobs(cfg, log, db, m), m)
 	if err != nil {
 		ln.Close()
+		stop(cfg.ShutdownTimeout)
 		return err
 	}
-	log.Info("serving", "version", version.String(), "addr", ln.Addr().String(), "wwwroot", cfg.Moodle.WWWRoot)
 	serveErr := serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, log)
 	// Running jobs are cancelled and give their unfinished work back to
 	// the queue; another replica or the next start picks it up.
@@ -78,20 +90,23 @@ func cmdServe(ctx context.Context, c *cli) error {
 	if err := sched.Stop(sctx); err != nil {
 		log.Warn("stopping jobs", "err", err)
 	}
+	// Then the features' background work (profile pictures).
+	stop(cfg.ShutdownTimeout)
 	return serveErr
 }
 
-// serveMetrics starts the metrics listener (metrics.listen), with pprof
-// when metrics.pprof is on; never on the main listener. The returned
-// function shuts it down gracefully.
-func serveMetrics(cfg *config.Config, log *slog.Logger, m *metrics.Metrics) (stop func(), err error) {
-	if cfg.MetricsListen == "" {
+// serveMetrics starts the metrics listener (metrics.listen) with the grade
+// queue's depth, and the profiler when metrics.pprof is on; never on the
+// main listener. The returned function shuts it down gracefully.
+func serveMetrics(cfg *config.Config, log *slog.Logger, db *database.DB, m *metrics.Metrics) (stop func(), err error) {
+	if cfg.MetricsListen == "" || m == nil {
 		return func() {}, nil
 	}
 	ln, err := net.Listen("tcp", cfg.MetricsListen)
 	if err != nil {
 		return nil, fmt.Errorf("metrics listen: %w", err)
 	}
+	m.WatchGradeQueue(func(ctx context.Context) (map[string]int64, error) { return store.GradeQueueDepth(ctx, db) }, log)
 	srv := m.Server(cfg.Pprof)
 	srv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	go func() {
@@ -110,16 +125,27 @@ func serveMetrics(cfg *config.Config, log *slog.Logger, m *metrics.Metrics) (sto
 }
 
 // newServer builds the HTTP server: every feature mounts its routes on one
-// router, wrapped in the shared middleware.
-func newServer(cfg *config.Config, log *slog.Logger, db *database.DB, m *metrics.Metrics) *http.Server {
+// router, wrapped in the shared middleware. stop ends the background work
+// the features started, once the server has stopped. m (nil for none)
+// hears of launches and grade deliveries.
+func newServer(cfg *config.Config, log *slog.Logger, db *database.DB, m *metrics.Metrics) (srv *http.Server, stop func(timeout time.Duration)) {
 	router := web.NewRouter()
 	base := router.PathPrefix(web.BasePath).Subrouter()
-	mountRoutes(base, cfg, log, db, m)
+	background := mountRoutes(base, cfg, log, db, m)
 	sitePath := ""
 	if u, err := url.Parse(cfg.Moodle.WWWRoot); err == nil {
 		sitePath = u.Path
 	}
 	handler := web.Middleware(log, web.Proxies(cfg.TrustedProxies))(web.StripSitePath(sitePath, router))
+	stop = func(timeout time.Duration) {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		for _, b := range background {
+			if err := b.Close(ctx); err != nil {
+				log.Warn("background work stopped before it finished", "err", err)
+			}
+		}
+	}
 	return &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -128,32 +154,69 @@ func newServer(cfg *config.Config, log *slog.Logger, db *database.DB, m *metrics
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	}, stop
 }
 
-// mountRoutes is the one place that lists what the service serves.
-func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *database.DB, m *metrics.Metrics) {
+// closer is background work a feature runs beside its routes.
+type closer interface {
+	Close(ctx context.Context) error
+}
+
+// mountRoutes is the one place that lists what the service serves. It
+// returns the background work it started.
+func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *database.DB, m *metrics.Metrics) (background []closer) {
 	r.Handle("/healthz", web.Health(db, log)).Methods(http.MethodGet, http.MethodHead)
 	sites := &moodle.SiteCache{DB: db, Forced: cfg, TTL: 30 * time.Second}
+	sessions := session.New(cfg, sites, log)
 
-	// tool.php: LTI 1.1 launches, handed over to Moodle sessions.
-	launch.New(launch.Config{
+	// tool.php: LTI 1.1 launches, handed over to Moodle sessions; their
+	// profile pictures are fetched in the background.
+	lc := launch.Config{
 		DB: db, WWWRoot: cfg.Moodle.WWWRoot, TimestampWindow: cfg.TimestampWindow, Log: log,
-		Sessions: session.New(cfg, sites, log), Sites: sites, Forced: cfg,
-		DataRoot: cfg.Moodle.DataRoot, CacheDir: moodleCacheDir(cfg), Observer: m,
-	}).Routes(r)
+		Sessions: sessions, Sites: sites, Forced: cfg,
+		DataRoot: cfg.Moodle.DataRoot, CacheDir: moodleCacheDir(cfg),
+	}
+	if m != nil {
+		lc.Observer = m
+	}
+	if pictures := newPictureUpdater(cfg, log, db); pictures != nil {
+		lc.Pictures = pictures
+		background = append(background, pictures)
+	}
+	launch.New(lc).Routes(r)
+
+	// services.php: create_context, duplicate_resource, force_logout.
+	(&services.Handler{DB: db, WWWRoot: cfg.Moodle.WWWRoot, Window: cfg.TimestampWindow,
+		Nonces: &store.Nonces{DB: db}, Sites: sites, Sessions: sessions,
+		AppCache: moodle.NewFileAppCache(moodleCacheDir(cfg)), Log: log}).Routes(r)
 
 	// Administration pages and the layout script know the browser by its
 	// Moodle session.
 	auth, err := moodleauth.New(context.Background(), cfg, db, sites)
 	if err != nil {
 		log.Error("administration pages and layout disabled: cannot read Moodle's sessions", "err", err)
-		return
+		return background
 	}
 	(&admin.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log,
 		Grades:  &gradeResender{db: db, job: observed(gradeJob(cfg, log, db), m)},
 		Members: &memberSyncNow{db: db, syncer: memberSyncer(cfg, log, db)}}).Mount(r)
 	(&layout.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log}).Mount(r)
+	return background
+}
+
+// newPictureUpdater starts the profile picture downloads, unless they are
+// switched off or Moodle's file pool is not on this machine.
+func newPictureUpdater(cfg *config.Config, log *slog.Logger, db *database.DB) *picture.Updater {
+	if !cfg.Pictures.Fetch {
+		return nil
+	}
+	pool, err := filedir.ForSite(cfg.Moodle.DataRoot, cfg)
+	if err != nil {
+		log.Warn("profile pictures from launches are not fetched", "err", err)
+		return nil
+	}
+	return picture.New(picture.Config{DB: db, Pool: pool, AllowNetworks: cfg.AllowNetworks, AllowHTTP: cfg.AllowHTTP,
+		MaxBytes: int64(cfg.Pictures.MaxBytes), MaxPixels: int64(cfg.Pictures.MaxPixels), Timeout: cfg.Pictures.Timeout, Log: log})
 }
 
 // moodleCacheDir is $CFG->cachedir: config.php's, else $CFG->dataroot/cache.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -33,6 +34,9 @@ Jobs:
 Without --once, grades, members and housekeeping run on their schedules until stopped,
 for sites that run jobs apart from serve. Every run holds the job's database lock, so it
 never overlaps a run of serve or of another replica.`
+
+// syncJobs are what `ltiprovider sync` runs.
+var syncJobs = []string{"grades", "members", "housekeeping", "report", "resend"}
 
 // syncFlags are the flags of `ltiprovider sync`.
 type syncFlags struct {
@@ -62,6 +66,10 @@ func cmdSync(ctx context.Context, c *cli) error {
 		return nil
 	}
 	sub := c.args[0]
+	if !slices.Contains(syncJobs, sub) {
+		fmt.Fprintf(c.stderr, "ltiprovider sync: unknown job %q\n\n%s\n", sub, syncUsage)
+		return errUsage
+	}
 	c.args = c.args[1:]
 	c.flags.Init("ltiprovider sync "+sub, flag.ContinueOnError)
 	var f syncFlags
@@ -95,8 +103,7 @@ func cmdSync(ctx context.Context, c *cli) error {
 	case "resend":
 		return syncResend(ctx, c, db, gradeJob(cfg, log, db), f)
 	}
-	fmt.Fprintf(c.stderr, "ltiprovider sync: unknown job %q\n\n%s\n", sub, syncUsage)
-	return errUsage
+	panic("unhandled sync job " + sub) // syncJobs lists only handled jobs
 }
 
 func syncGrades(ctx context.Context, c *cli, cfg *config.Config, log *slog.Logger, db *database.DB, f syncFlags) error {

@@ -47,6 +47,7 @@ type formSection struct {
 }
 
 type editBody struct {
+	Keys      *keysBody // nil for a new tool
 	New       bool
 	ToolID    int64
 	CourseID  int64
@@ -58,6 +59,13 @@ type editBody struct {
 }
 
 type fieldError struct{ Field, Label, Message string }
+
+// keysBody is the consumer keys section of an existing tool's page.
+type keysBody struct {
+	Keys  []store.ConsumerKey
+	Value string // what was typed, when it was refused
+	Error string
+}
 
 type deleteBody struct {
 	ToolID    int64
@@ -102,7 +110,7 @@ func (h *Handler) editForm(w http.ResponseWriter, r *http.Request) {
 		if ss.UserProfileUpdate != -1 {
 			t.UserProfileUpdate = ss.UserProfileUpdate
 		}
-		h.showForm(q, sc, ch, ss, t, nil, http.StatusOK)
+		h.showForm(q, sc, ch, ss, t, nil, nil, http.StatusOK)
 		return
 	}
 	t, sc, ok := h.tool(q, id)
@@ -124,7 +132,7 @@ func (h *Handler) editForm(w http.ResponseWriter, r *http.Request) {
 	if ss.UserProfileUpdate != -1 {
 		t.UserProfileUpdate = ss.UserProfileUpdate
 	}
-	h.showForm(q, sc, ch, ss, t, nil, http.StatusOK)
+	h.showForm(q, sc, ch, ss, t, nil, nil, http.StatusOK)
 }
 
 func (h *Handler) choices(q *request, sc *courseScope) (*manage.Choices, *settings.Site, error) {
@@ -165,6 +173,12 @@ func (h *Handler) editPost(w http.ResponseWriter, r *http.Request) {
 			}
 			h.logAction(q, "deleted tool", t.ID)
 			http.Redirect(w, r, back, http.StatusSeeOther)
+			return
+		case r.PostFormValue("bindkey") != "":
+			h.bindKey(q, sc, t)
+			return
+		case r.PostFormValue("unbindkey") != "":
+			h.unbindKey(q, sc, t)
 			return
 		case r.PostFormValue("hide") != "" || r.PostFormValue("show") != "":
 			hide := r.PostFormValue("hide") != ""
@@ -263,7 +277,7 @@ func (h *Handler) save(q *request, sc *courseScope, prev *store.Tool) {
 	})
 	switch {
 	case errors.Is(err, errInvalid):
-		h.showForm(q, sc, ch, ss, attemptedValues, errs, http.StatusUnprocessableEntity)
+		h.showForm(q, sc, ch, ss, attemptedValues, errs, nil, http.StatusUnprocessableEntity)
 		return
 	case err != nil:
 		h.fail(q.w, q.r, err)
@@ -279,13 +293,25 @@ func (h *Handler) logAction(q *request, what string, toolID int64) {
 	}
 }
 
-// showForm renders the form for t, with errs next to their fields.
-func (h *Handler) showForm(q *request, sc *courseScope, ch *manage.Choices, ss *settings.Site, t *store.Tool, errs manage.Errors, status int) {
+// showForm renders the form for t, with errs next to their fields, and
+// for an existing tool its consumer keys (kf: a refused key to show again,
+// or nil).
+func (h *Handler) showForm(q *request, sc *courseScope, ch *manage.Choices, ss *settings.Site, t *store.Tool, errs manage.Errors, kf *keysBody, status int) {
 	loc := manage.SiteLocation(q.site)
 	body := &editBody{New: t.ID == 0, ToolID: t.ID, CourseID: sc.course.ID,
 		CancelURL: h.url("index.php", "courseid", sc.course.ID), Action: h.url("edit.php")}
 	if t.ID != 0 {
 		body.LaunchURL = manage.LaunchURL(h.WWWRoot, t.ID)
+		keys, err := store.ConsumerKeysOfTool(q.ctx, h.DB, t.ID)
+		if err != nil {
+			h.fail(q.w, q.r, err)
+			return
+		}
+		if kf == nil {
+			kf = &keysBody{}
+		}
+		kf.Keys = keys
+		body.Keys = kf
 	}
 	for _, s := range sections {
 		fs := formSection{Legend: s.Legend}

@@ -144,6 +144,9 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request) (*request, bool)
 		h.needLogin(w, r, id.State)
 		return nil, false
 	}
+	if !h.mfaDone(w, r, id) {
+		return nil, false
+	}
 	return &request{w: w, r: r, ctx: r.Context(), id: id, site: site,
 		checker: accesslib.Checker{Q: h.DB, Site: site}}, true
 }
@@ -158,6 +161,32 @@ func (h *Handler) needLogin(w http.ResponseWriter, r *http.Request, state moodle
 	}
 	h.render(w, r, http.StatusUnauthorized, "message", &pageData{Title: "Log in required", Message: msg,
 		Link: h.WWWRoot + "/login/index.php", LinkText: "Log in"})
+}
+
+// mfaDone refuses a session that Moodle still holds at its multi-factor
+// authentication (a password alone must not open these pages), and one
+// whose MFA state cannot be read. It writes the refusal itself.
+func (h *Handler) mfaDone(w http.ResponseWriter, r *http.Request, id moodleauth.Identity) bool {
+	pending, err := h.Auth.MFAPending(r.Context(), id)
+	switch {
+	case errors.Is(err, moodleauth.ErrSessionUnreadable):
+		if h.Log != nil {
+			h.Log.WarnContext(r.Context(), "admin: multi-factor authentication cannot be checked", "userid", id.UserID(), "err", err)
+		}
+		h.render(w, r, http.StatusUnauthorized, "message", &pageData{Title: "Log in required",
+			Message: "Multi-factor authentication is on, and this service cannot read your Moodle session to check that you completed it, so these pages are not available. Please tell the site administrator.",
+			Link:    h.WWWRoot + "/", LinkText: "Back to Moodle"})
+		return false
+	case err != nil:
+		h.fail(w, r, err)
+		return false
+	case pending:
+		h.render(w, r, http.StatusUnauthorized, "message", &pageData{Title: "Log in required",
+			Message: "Please finish logging in to Moodle (multi-factor authentication) first.",
+			Link:    h.WWWRoot + "/", LinkText: "Continue logging in"})
+		return false
+	}
+	return true
 }
 
 func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request) {

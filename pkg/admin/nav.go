@@ -23,6 +23,10 @@ func (h *Handler) navLink(w http.ResponseWriter, r *http.Request) {
 		web.JSON(w, http.StatusOK, struct{}{})
 		return
 	}
+	if pending, err := h.Auth.MFAPending(r.Context(), id); pending || err != nil {
+		web.JSON(w, http.StatusOK, struct{}{})
+		return
+	}
 	site, err := h.Sites.Get(r.Context())
 	if err != nil {
 		h.fail(w, r, err)

@@ -42,6 +42,9 @@ func TestScreenshots(t *testing.T) {
 	s.tdb.Exec(t, "UPDATE {local_ltiprovider} SET syncmembers = 1 WHERE id = ?", s.tool.ID)
 	s.tdb.Exec(t, "INSERT INTO {local_ltiprovider_user} (userid, toolid, serviceurl, sourceid, lastgrade, lastsync, lastaccess) VALUES (3, ?, 'https://lms.example/mod/lti/service.php', '{\"data\":{\"instanceid\":\"1\",\"userid\":\"7\"}}', 85, ?, ?)", s.tool.ID, now.Unix()-3600, now.Unix()-7200)
 
+	store.BindConsumerKey(context.Background(), s.db, s.tool.ID, "moodle.consumer.example", now.Unix()-86400*30)
+	store.BindConsumerKey(context.Background(), s.db, s.tool.ID, "canvas-district-12", now.Unix()-3600)
+
 	shoot := func(name, who, method, path string, form url.Values, height int) {
 		var body io.Reader
 		if form != nil {
@@ -71,7 +74,7 @@ func TestScreenshots(t *testing.T) {
 		}
 	}
 	shoot("admin-index", "editingteacher", "GET", "/index.php?courseid=3", nil, 640)
-	shoot("admin-edit", "editingteacher", "GET", fmt.Sprintf("/edit.php?id=%d", s.tool.ID), nil, 2300)
+	shoot("admin-edit", "editingteacher", "GET", fmt.Sprintf("/edit.php?id=%d", s.tool.ID), nil, 2980)
 	form := validForm(s, "editingteacher")
 	form.Set("enrolenddate", "2026-08-01")
 	form.Set("requirecompletion", "1")

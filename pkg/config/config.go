@@ -40,6 +40,9 @@ type Config struct {
 	Schedule Schedule
 	Sync     Sync
 
+	// Pictures is how profile pictures from launches are fetched.
+	Pictures Pictures
+
 	// forced holds every $CFG value of config.php; Moodle lets these win over
 	// rows of its config table, so Forced answers first.
 	forced map[string]string
@@ -102,6 +105,14 @@ type Session struct {
 	RedisSerializerIgbinary bool
 	RedisCompressor         string
 	RedisConnectionTimeout  time.Duration
+}
+
+// Pictures bounds the download of the profile pictures launches send.
+type Pictures struct {
+	Fetch     bool          // download them at all
+	MaxBytes  int           // largest download
+	MaxPixels int           // largest width × height
+	Timeout   time.Duration // per download, redirects included
 }
 
 // Schedule holds the cron expressions of the background jobs.

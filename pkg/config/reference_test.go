@@ -6,7 +6,8 @@ import (
 	"testing"
 )
 
-// The published reference must be exactly what the option table says; run
+// The published reference must begin with exactly what the option table
+// says (the commands' own flags follow; cmd/ltiprovider checks those); run
 // `make docs` after changing an option.
 func TestReferenceMatchesDocs(t *testing.T) {
 	var buf bytes.Buffer
@@ -15,7 +16,7 @@ func TestReferenceMatchesDocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(doc, buf.Bytes()) {
+	if !bytes.HasPrefix(doc, buf.Bytes()) {
 		t.Fatal("docs/configuration.md is out of date: run `make docs`")
 	}
 }

@@ -66,7 +66,7 @@ func (h *Handler) Ceiling(ctx context.Context, l CeilingLaunch) (string, error) 
 	}
 	browser, _ := http.NewRequestWithContext(ctx, http.MethodPost, h.wwwroot+Path+"?id="+strconv.FormatInt(l.ToolID, 10), nil)
 	base := &state{
-		h: h, browser: browser, msg: msg, consumerKey: l.ConsumerKey, tool: tool,
+		h: h, browser: browser, msg: msg, consumerKey: l.ConsumerKey, tool: tool, secret: tool.Secret,
 		site: site, settings: conf.settings, returnURL: returnURL,
 		env: provision.Env{Site: site, Settings: conf.settings, DataRoot: h.dataRoot,
 			Actor: moodle.Actor{IP: l.ClientIP, Origin: "web", Time: now.Unix(), Log: conf.logs}},

@@ -50,6 +50,9 @@ type Config struct {
 	CacheTTL time.Duration
 	// Now is the clock (time.Now by default).
 	Now func() time.Time
+	// Pictures fetches the profile pictures launches send; nil ignores
+	// them.
+	Pictures PictureUpdater
 	// Observer hears how each launch ended and how long it took (the
 	// service's metrics); nil for none.
 	Observer Observer
@@ -85,7 +88,7 @@ type Handler struct {
 	appCache *moodle.FileAppCache
 	site     *moodle.SiteCache
 	ttl      time.Duration
-
+	pictures PictureUpdater
 	observer Observer
 	tools    *toolCache
 
@@ -123,7 +126,7 @@ func New(c Config) *Handler {
 	return &Handler{
 		db: c.DB, wwwroot: strings.TrimRight(c.WWWRoot, "/"), window: c.TimestampWindow, sessions: c.Sessions,
 		log: log, now: now, dataRoot: c.DataRoot, appCache: moodle.NewFileAppCache(c.CacheDir), ttl: ttl,
-		site: sites, observer: c.Observer, tools: newToolCache(ttl),
+		site: sites, pictures: c.Pictures, observer: c.Observer, tools: newToolCache(ttl),
 	}
 }
 
@@ -164,15 +167,26 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) string {
 		return h.fail(w, r, internalError(err, false), "")
 	}
 	tool, cached, f := resolve(ctx, h.db, h.tools, in, conf.settings)
-	if f != nil {
-		return h.fail(w, r, f, "")
-	}
 	now := h.now()
 	verifier := &oauth1.Verifier{Window: h.window, Nonces: &store.Nonces{DB: h.db, Now: h.now},
 		Now: func() time.Time { return now }}
-	tool, f = h.verify(ctx, verifier, oauth1.Request{Method: r.Method, URL: in.url, Params: in.signed}, tool, cached)
-	if f != nil {
+	req := oauth1.Request{Method: r.Method, URL: in.url, Params: in.signed}
+	var secret string
+	switch {
+	case f != nil && createsContext(in, f) && conf.settings.GlobalSharedSecret != "":
+		// Course creation on SSO: the course is found or made in the
+		// steps; the launch is verified with the global shared secret.
+		tool, secret = nil, conf.settings.GlobalSharedSecret
+		if err := verifier.Verify(ctx, req, secret); err != nil {
+			return h.fail(w, r, verificationFailure(err), "")
+		}
+	case f != nil:
 		return h.fail(w, r, f, "")
+	default:
+		if tool, f = h.verify(ctx, verifier, req, tool, cached); f != nil {
+			return h.fail(w, r, f, "")
+		}
+		secret = tool.Secret
 	}
 	// The launch is authentic from here on: its consumer holds the tool's
 	// secret, and may be sent back errors.
@@ -187,12 +201,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) string {
 	if err := msg.Check(); err != nil {
 		return h.fail(w, r, consumerError(http.StatusBadRequest, err.Error()), returnURL)
 	}
-	if tool.Disabled {
+	if tool != nil && tool.Disabled {
 		return h.fail(w, r, consumerError(http.StatusForbidden, "Access to this tool is disabled on this site."), returnURL)
 	}
 	client := web.ClientOf(r)
 	base := &state{
-		h: h, browser: r, msg: msg, consumerKey: in.signed.Value("oauth_consumer_key"), tool: tool,
+		h: h, browser: r, msg: msg, consumerKey: in.signed.Value("oauth_consumer_key"), tool: tool, secret: secret,
 		site: site, settings: conf.settings, returnURL: returnURL,
 		env: provision.Env{Site: site, Settings: conf.settings, DataRoot: h.dataRoot,
 			Actor: moodle.Actor{IP: client.IP, Origin: "web", Time: now.Unix(), Log: conf.logs}},
@@ -205,8 +219,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) string {
 		}
 		return h.fail(w, r, internalError(err, true), returnURL)
 	}
-	h.log.InfoContext(ctx, "launch", "tool", tool.ID, "user", s.user.ID, "created", s.created,
+	h.log.InfoContext(ctx, "launch", "tool", s.tool.ID, "user", s.user.ID, "created", s.created,
 		"instructor", s.instructor, "session", h.sessions.Name())
+	h.updatePicture(s)
 	h.succeed(w, r, s)
 	return OutcomeSuccess
 }

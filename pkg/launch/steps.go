@@ -26,8 +26,9 @@ type state struct {
 	h           *Handler
 	browser     *http.Request
 	msg         *lti11.Launch
-	consumerKey string // the key that verified the signature
-	tool        *store.Tool
+	consumerKey string      // the key that verified the signature
+	tool        *store.Tool // nil until createContext made or found it
+	secret      string      // the secret that verified the launch
 	site        *moodle.Site
 	settings    *settings.Site
 	env         provision.Env
@@ -43,6 +44,10 @@ type state struct {
 	instructor bool
 	dest       string // absolute Moodle URL
 	handoff    *session.Handoff
+	// linkLooked: chooseDestination looked for the activity whose
+	// idnumber is resource_link_id in the course; linkHasActivity: it
+	// found one.
+	linkLooked, linkHasActivity bool
 }
 
 // step is one stage of a launch, run inside its transaction. A step
@@ -55,14 +60,14 @@ type step struct {
 
 // steps is a launch, in order. Course and activity creation from a launch
 // (custom_create_context, custom_resource_link_copy_id,
-// custom_resource_link_type) slot in where marked.
+// custom_resource_link_type) are content.go's steps.
 var steps = []step{
+	{"create context", createContext},
 	{"consumer key", checkConsumerKey},
 	{"tool context", loadToolContext},
-	// create context: course creation from the launch goes here.
 	{"user", provisionUser},
 	{"destination", chooseDestination},
-	// copy or create resource: activity creation from the launch goes here.
+	{"resource", createResource},
 	{"enrol", enrol},
 	{"group", addToGroup},
 	{"tool user", recordToolUser},
@@ -159,6 +164,7 @@ func chooseDestination(ctx context.Context, tx *database.Tx, s *state) error {
 		if err != nil {
 			return err
 		}
+		s.linkLooked, s.linkHasActivity = true, len(cms) > 0 // for createResource, next
 		if len(cms) > 0 {
 			cm = &cms[0]
 		}

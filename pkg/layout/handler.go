@@ -47,6 +47,13 @@ func (h *Handler) Mount(r *mux.Router) {
 // ltiLayout returns the layout of the browser's LTI session, or nil when
 // the browser is not in one.
 func (h *Handler) ltiLayout(r *http.Request) (*moodleauth.Identity, *store.Launch, error) {
+	// Moodle's session cookie goes with cross-site requests too
+	// (SameSite=None, for consumers' iframes), so a page of another site
+	// could include the script and read what it says about the user. Only
+	// Moodle's own pages (same origin, framed or not) are answered.
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return &moodleauth.Identity{State: moodleauth.Anonymous}, nil, nil
+	}
 	id, err := h.Auth.Identify(r)
 	if err != nil || !id.LoggedIn() {
 		return &id, nil, err

@@ -87,13 +87,13 @@ func Validate(t *store.Tool, prev *store.Tool, ch *Choices, site *settings.Site)
 	}
 	checkRole("croleinst", t.CRoleInst, func(p *store.Tool) int64 { return p.CRoleInst })
 	checkRole("crolelearn", t.CRoleLearn, func(p *store.Tool) int64 { return p.CRoleLearn })
-	if moduleTool {
-		if t.ARoleInst.Valid {
-			checkRole("aroleinst", t.ARoleInst.Int64, func(p *store.Tool) int64 { return p.ARoleInst.Int64 })
-		}
-		if t.ARoleLearn.Valid {
-			checkRole("arolelearn", t.ARoleLearn.Int64, func(p *store.Tool) int64 { return p.ARoleLearn.Int64 })
-		}
+	// Activity roles too, whatever the tool provides now: a value saved on a
+	// course tool would otherwise pass later as someone else's choice.
+	if t.ARoleInst.Valid && t.ARoleInst.Int64 != 0 {
+		checkRole("aroleinst", t.ARoleInst.Int64, func(p *store.Tool) int64 { return p.ARoleInst.Int64 })
+	}
+	if t.ARoleLearn.Valid && t.ARoleLearn.Int64 != 0 {
+		checkRole("arolelearn", t.ARoleLearn.Int64, func(p *store.Tool) int64 { return p.ARoleLearn.Int64 })
 	}
 
 	if strings.TrimSpace(t.Secret) == "" {

@@ -33,6 +33,8 @@ type Member struct {
 	FullName   string `xml:"person_name_full"`
 	Email      string `xml:"person_contact_email_primary"`
 	SourcedID  string `xml:"lis_result_sourcedid"`
+	// Image is the member's picture URL, fetched as a launch's would be.
+	Image string `xml:"user_image"`
 }
 
 // Fetcher reads rosters.

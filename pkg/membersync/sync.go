@@ -12,6 +12,7 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/lti11"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/picture"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/provision"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/settings"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
@@ -28,8 +29,17 @@ type Syncer struct {
 	// cache store when reachable, to drop entries a change made stale.
 	DataRoot string
 	AppCache *moodle.FileAppCache
+	// Pictures, when set, fetches members' pictures (user_image) in the
+	// background as for launches; the plugin synced photos after members.
+	Pictures PictureUpdater
 	Log      *slog.Logger
 	Now      func() time.Time
+}
+
+// PictureUpdater takes a picture to fetch for a committed user;
+// *picture.Updater is one.
+type PictureUpdater interface {
+	Update(picture.Request)
 }
 
 // env is what provisioning needs, read once per run.
@@ -386,6 +396,7 @@ func (s *Syncer) syncKey(ctx context.Context, e *env, tool *store.Tool, place *t
 			return
 		}
 		current[got.userID] = true
+		s.updatePicture(e, tool, got, m)
 		if got.created {
 			tr.Created++
 		}
@@ -408,6 +419,21 @@ func (s *Syncer) syncKey(ctx context.Context, e *env, tool *store.Tool, place *t
 		return
 	}
 	s.unenrolMissing(ctx, e, tool, place.course, r.key, current, o, tr)
+}
+
+// updatePicture queues the member's picture after its transaction
+// committed, with the rule launches follow: it may replace a picture for a
+// user just created, or when the profile update policy updates profiles.
+func (s *Syncer) updatePicture(e *env, tool *store.Tool, got provisioned, m Member) {
+	if s.Pictures == nil || m.Image == "" {
+		return
+	}
+	if _, err := lti11.ValidURL(m.Image); err != nil {
+		return
+	}
+	env := provision.Env{Site: e.site, Settings: e.settings}
+	s.Pictures.Update(picture.Request{UserID: got.userID, URL: m.Image,
+		Replace: got.created || provision.UpdatesProfile(env, tool)})
 }
 
 // provisioned says what provisioning a member did.

@@ -11,6 +11,7 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/membersync"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/netguard"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/picture"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/provision"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/settings"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
@@ -344,5 +345,31 @@ func TestUnboundKeyIgnored(t *testing.T) {
 	if e.roster.requests != 0 || r.Unenrolled != 0 || e.enrolledAs(bobID) == nil ||
 		!strings.Contains(strings.Join(r.Lines, "\n"), "consumer key consumer-A is not accepted") {
 		t.Fatalf("%+v", r)
+	}
+}
+
+type pictureQueue struct{ got []picture.Request }
+
+func (p *pictureQueue) Update(r picture.Request) { p.got = append(p.got, r) }
+
+// Members' pictures are handed to the picture updater as a launch's would
+// be (the plugin synced photos after members): only valid http(s) URLs,
+// replacing a picture only for users the sync created.
+func TestMemberPicturesQueued(t *testing.T) {
+	e := setup(t, store.SyncEnrolNew)
+	withPic, badPic := ann, bob
+	withPic.Image, badPic.Image = "https://img.example.edu/ann.png?size=large", "javascript:alert(1)"
+	e.roster.set(ian, withPic, badPic)
+	pics := &pictureQueue{}
+	s := e.syncer()
+	s.Pictures = pics
+	if _, err := s.Run(context.Background(), membersync.Options{ToolIDs: []int64{e.tool.ID}, Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if len(pics.got) != 1 {
+		t.Fatalf("pictures queued: %+v", pics.got)
+	}
+	if got := pics.got[0]; got.UserID != e.user(keyA, "ann") || got.URL != withPic.Image || !got.Replace {
+		t.Fatalf("picture request %+v", got)
 	}
 }

@@ -26,9 +26,11 @@ var steps = []Step{
 	fileStep(9, "0008_local_ltiprovider_launch.sql"),
 	fileStep(100, "0100_local_ltiprovider_consumer.sql"),
 	fileStep(101, "0101_local_ltiprovider_consumer_prebind.sql"),
+	fileStep(110, "0110_local_ltiprovider_picture.sql"),
 	fileStep(300, "0300_local_ltiprovider_grade.sql"),
 	fileStep(301, "0301_local_ltiprovider_membersync.sql"),
 	fileStep(302, "0302_local_ltiprovider_memberlog.sql"),
+	fileStep(400, "0400_local_ltiprovider_lock.sql"),
 }
 
 // fileStep runs one idempotent statement file (CREATE TABLE IF NOT EXISTS,

@@ -4,7 +4,9 @@
 // handlers; the session hash in Redis for the redis handler), and the
 // session counts only while Moodle itself would accept it: not older than
 // $CFG->sessiontimeout, not the guest account or a visitor, and not a
-// deleted or suspended user.
+// deleted or suspended user. MFAPending adds Moodle's multi-factor
+// authentication: while tool_mfa is enabled, a session counts only once its
+// data has $SESSION->tool_mfa_authenticated; the administration pages ask.
 //
 // It only reads: it never refreshes, creates or destroys sessions (that is
 // Moodle's, and the launch's, business). The administration pages and the

@@ -97,7 +97,11 @@ type Authenticator struct {
 	// Sessions finds session records. Nil means the sessions table, which
 	// is right for the file, database and memcached handlers.
 	Sessions Store
-	Now      func() time.Time
+	// SessionDir is where the file handler keeps session data
+	// ($CFG->session_file_save_path, else <dataroot>/sessions); it is read
+	// only to check multi-factor authentication (MFAPending).
+	SessionDir string
+	Now        func() time.Time
 }
 
 // validSID is what PHP's session handlers accept as an id (the files

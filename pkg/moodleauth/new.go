@@ -2,6 +2,7 @@ package moodleauth
 
 import (
 	"context"
+	"path/filepath"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
@@ -17,7 +18,11 @@ func New(ctx context.Context, cfg *config.Config, db database.Querier, sites *mo
 	if err != nil {
 		return nil, err
 	}
-	a := &Authenticator{DB: db, Site: sites.Get, Config: cfg, CookieSuffix: cfg.Session.Cookie}
+	a := &Authenticator{DB: db, Site: sites.Get, Config: cfg, CookieSuffix: cfg.Session.Cookie,
+		SessionDir: cfg.Session.FileSavePath}
+	if a.SessionDir == "" && cfg.Moodle.DataRoot != "" {
+		a.SessionDir = filepath.Join(cfg.Moodle.DataRoot, "sessions")
+	}
 	if class, _ := moodle.SessionHandler(cfg.Session.HandlerClass, site); class == moodle.HandlerRedis {
 		store, err := NewRedisStore(cfg.Session)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/phpserialize"
 )
 
 // RedisStore reads the session hashes of Moodle's redis handler
@@ -21,6 +22,8 @@ import (
 type RedisStore struct {
 	Client *redis.Client
 	Prefix string // $CFG->session_redis_prefix
+	// Compressor is $CFG->session_redis_compressor: none, gzip or zstd.
+	Compressor string
 }
 
 // NewRedisStore connects to the Redis server of Moodle's sessions as
@@ -42,7 +45,36 @@ func NewRedisStore(s config.Session) (*RedisStore, error) {
 	if s.RedisEncrypt {
 		opts.TLSConfig = &tls.Config{ServerName: s.RedisHost, MinVersion: tls.VersionTLS12}
 	}
-	return &RedisStore{Client: redis.NewClient(opts), Prefix: s.RedisPrefix}, nil
+	return &RedisStore{Client: redis.NewClient(opts), Prefix: s.RedisPrefix, Compressor: s.RedisCompressor}, nil
+}
+
+// Data reads a session's data: the sessdata field, PHP-serialised by
+// phpredis, compressed first when Moodle compresses (gzip only; zstd is
+// not read).
+func (s *RedisStore) Data(ctx context.Context, sid string) ([]byte, error) {
+	v, err := s.Client.HGet(ctx, s.Prefix+"session_"+sid, "sessdata").Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrSessionUnreadable
+	}
+	if err != nil {
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	val, err := phpserialize.Unmarshal([]byte(v))
+	data, ok := val.(string)
+	if err != nil || !ok {
+		return nil, fmt.Errorf("%w: sessdata is not a PHP string", ErrSessionUnreadable)
+	}
+	switch s.Compressor {
+	case "", "none":
+		return []byte(data), nil
+	case "gzip":
+		b, err := gunzip([]byte(data))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrSessionUnreadable, err)
+		}
+		return b, nil
+	}
+	return nil, fmt.Errorf("%w: %s compression", ErrSessionUnreadable, s.Compressor)
 }
 
 // Lookup reads userid and timemodified of a session hash.

@@ -74,7 +74,8 @@ func (v *Verifier) Verify(ctx context.Context, r Request, consumerSecret string)
 	if ver, ok := p.Get("oauth_version"); ok && ver != "1.0" {
 		return ErrVersion
 	}
-	if err := v.checkTimestamp(ts); err != nil {
+	stamped, err := v.checkTimestamp(ts)
+	if err != nil {
 		return err
 	}
 	if nonce == "" || len(nonce) > 255 {
@@ -99,7 +100,14 @@ func (v *Verifier) Verify(ctx context.Context, r Request, consumerSecret string)
 	if v.Nonces == nil {
 		return fmt.Errorf("oauth1: verifier has no nonce store")
 	}
-	return v.Nonces.Use(ctx, key, nonce, v.now().Add(v.Window+time.Minute))
+	// The nonce is kept while its timestamp is acceptable, which lasts until
+	// timestamp + window: for a timestamp ahead of the clock, longer than
+	// now + window.
+	keep := v.now()
+	if stamped.After(keep) {
+		keep = stamped
+	}
+	return v.Nonces.Use(ctx, key, nonce, keep.Add(v.Window+time.Minute))
 }
 
 func (v *Verifier) accepts(method string) bool {
@@ -116,29 +124,30 @@ func (v *Verifier) accepts(method string) bool {
 }
 
 // checkTimestamp accepts positive epoch seconds of at most 10 digits within
-// the window, in the past or the future: a far-future timestamp would
-// outlive its nonce.
-func (v *Verifier) checkTimestamp(ts string) error {
+// the window, in the past or the future (a far-future timestamp would
+// outlive its nonce), and returns the time they say.
+func (v *Verifier) checkTimestamp(ts string) (time.Time, error) {
 	if len(ts) > 10 {
-		return ErrTimestamp
+		return time.Time{}, ErrTimestamp
 	}
 	for _, c := range ts {
 		if c < '0' || c > '9' {
-			return ErrTimestamp
+			return time.Time{}, ErrTimestamp
 		}
 	}
 	n, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil || n <= 0 {
-		return ErrTimestamp
+		return time.Time{}, ErrTimestamp
 	}
-	d := v.now().Sub(time.Unix(n, 0))
+	stamped := time.Unix(n, 0)
+	d := v.now().Sub(stamped)
 	if d < 0 {
 		d = -d
 	}
 	if d > v.Window {
-		return ErrExpired
+		return time.Time{}, ErrExpired
 	}
-	return nil
+	return stamped, nil
 }
 
 func (v *Verifier) now() time.Time {

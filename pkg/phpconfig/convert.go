@@ -3,7 +3,8 @@ package phpconfig
 import (
 	"math"
 	"strconv"
-	"strings"
+
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/phpserialize"
 )
 
 const (
@@ -143,72 +144,9 @@ func floatToIntCap(f float64) int64 {
 	return int64(f)
 }
 
-// formatFloat prints f as PHP's zend_gcvt does with precision 14: at most
-// 14 significant digits, exponent form ("1.0E+25", "1.0E-5") when the
-// decimal exponent is below -4 or at least 15.
-func formatFloat(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NAN"
-	case math.IsInf(f, 1):
-		return "INF"
-	case math.IsInf(f, -1):
-		return "-INF"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0"
-		}
-		return "0"
-	}
-	var b strings.Builder
-	if f < 0 {
-		b.WriteByte('-')
-		f = -f
-	}
-	s := strconv.FormatFloat(f, 'e', floatPrecision-1, 64) // d.ddddde±XX
-	e := strings.IndexByte(s, 'e')
-	exp, _ := strconv.Atoi(s[e+1:])
-	digits := strings.TrimRight(s[:1]+s[2:e], "0")
-	decpt := exp + 1 // value = 0.digits × 10^decpt, as dtoa reports it
-	switch {
-	case decpt < -3 || decpt > floatPrecision:
-		b.WriteByte(digits[0])
-		b.WriteByte('.')
-		if len(digits) > 1 {
-			b.WriteString(digits[1:])
-		} else {
-			b.WriteByte('0')
-		}
-		b.WriteByte('E')
-		if exp < 0 {
-			b.WriteByte('-')
-			exp = -exp
-		} else {
-			b.WriteByte('+')
-		}
-		b.WriteString(strconv.Itoa(exp))
-	case decpt < 0:
-		b.WriteString("0.")
-		b.WriteString(strings.Repeat("0", -decpt))
-		b.WriteString(digits)
-	default:
-		for i := 0; i < decpt; i++ {
-			if i < len(digits) {
-				b.WriteByte(digits[i])
-			} else {
-				b.WriteByte('0')
-			}
-		}
-		if len(digits) > decpt {
-			if decpt == 0 {
-				b.WriteByte('0')
-			}
-			b.WriteByte('.')
-			b.WriteString(digits[decpt:])
-		}
-	}
-	return b.String()
-}
+// formatFloat prints f as PHP does when a float becomes a string:
+// zend_gcvt with the "precision" ini default of 14 significant digits.
+func formatFloat(f float64) string { return phpserialize.FormatFloatPrecision(f, floatPrecision) }
 
 // isPHPSpace is the whitespace PHP allows around numeric strings.
 func isPHPSpace(c byte) bool {

@@ -120,7 +120,15 @@ func appendString(b []byte, s string) []byte {
 // notation unless the decimal exponent is below -4 or above 17, where PHP
 // writes 1.0E+25 (always with a fraction digit). INF, -INF and NAN are
 // PHP's spellings.
-func FormatFloat(f float64) string {
+func FormatFloat(f float64) string { return FormatFloatPrecision(f, 0) }
+
+// FormatFloatPrecision writes f as PHP's zend_gcvt does with precision
+// significant digits — 14 is PHP's "precision" ini default, used when a
+// float becomes a string — or, for precision 0, the shortest digits that
+// read back as f (serialize_precision = -1). Exponent form is used when the
+// decimal exponent is below -4 or not below the precision (17 for the
+// shortest digits).
+func FormatFloatPrecision(f float64, precision int) string {
 	switch {
 	case math.IsNaN(f):
 		return "NAN"
@@ -138,13 +146,17 @@ func FormatFloat(f float64) string {
 	if f < 0 {
 		sign, f = "-", -f
 	}
-	// Shortest round-trip digits and exponent, e.g. "1.2345e+19".
-	e := strconv.FormatFloat(f, 'e', -1, 64)
+	limit := precision
+	e := strconv.FormatFloat(f, 'e', precision-1, 64) // d.ddddde±XX
+	if precision == 0 {
+		limit = 17
+		e = strconv.FormatFloat(f, 'e', -1, 64) // shortest round-trip digits
+	}
 	mant, expStr, _ := strings.Cut(e, "e")
-	digits := strings.Replace(mant, ".", "", 1)
+	digits := strings.TrimRight(strings.Replace(mant, ".", "", 1), "0")
 	exp, _ := strconv.Atoi(expStr)
 	decpt := exp + 1 // digits before the decimal point, as zend_dtoa counts
-	if decpt < -3 || decpt > 17 {
+	if decpt < -3 || decpt > limit {
 		frac := digits[1:]
 		if frac == "" {
 			frac = "0"

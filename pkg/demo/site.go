@@ -1,7 +1,3 @@
-// Package demo sets up a throwaway Moodle site for `ltiprovider demo`: a
-// database loaded with the embedded Moodle 4.5.6 fixture, on the local
-// MariaDB or on a mariadbd started for the purpose, and a data folder; and
-// removes all of it afterwards.
 package demo
 
 import (
@@ -35,20 +31,15 @@ type Site struct {
 	throwaway *mariadb.Throwaway
 }
 
-// Start creates the site on root at 127.0.0.1:3306, or on a throwaway
-// mariadbd when that does not answer. Progress lines go to out.
-func Start(ctx context.Context, out io.Writer) (*Site, error) {
-	return StartWith(ctx, out, Options{})
-}
-
-// Options choose where a site's database lives.
+// Options say where the demo database lives.
 type Options struct {
-	// Server is a server to create the database on, as a user who may
-	// create and drop databases; nil tries root on 127.0.0.1:3306, then a
-	// throwaway mariadbd.
-	Server *mysql.Config
-	// Throwaway starts a throwaway mariadbd even when a server answers.
+	// Throwaway starts a mariadbd of the demo's own even when a server
+	// answers as root on 127.0.0.1:3306.
 	Throwaway bool
+	// Server is a server to create the database on, as a user who may
+	// create and drop databases, instead of root on 127.0.0.1:3306
+	// (ltibench --mariadb).
+	Server *mysql.Config
 	// ServerArgs are more options for a throwaway mariadbd.
 	ServerArgs []string
 	// NamePrefix starts the database's name ("ltiprovider_demo_" by
@@ -56,37 +47,34 @@ type Options struct {
 	NamePrefix string
 }
 
-// StartWith creates the site where o says. Progress lines go to out.
-func StartWith(ctx context.Context, out io.Writer, o Options) (*Site, error) {
+// Start creates the site. Progress lines go to out.
+func Start(ctx context.Context, out io.Writer, o Options) (*Site, error) {
 	s := &Site{Prefix: sqlfiles.FixturePrefix}
-	cfg := o.Server
-	if cfg == nil && !o.Throwaway {
-		cfg = mariadb.LocalRoot()
+	cfg := mariadb.LocalRoot()
+	if o.Server != nil {
+		cfg = o.Server
 	}
-	var version string
-	var err error
-	if cfg != nil {
-		if version, err = mariadb.Ping(ctx, cfg); err == nil {
-			s.Server = "MariaDB " + version + " on " + cfg.Addr
-		} else if o.Server != nil {
+	if v, err := mariadb.Ping(ctx, cfg); err == nil && !o.Throwaway {
+		s.Server, s.Version = "MariaDB "+v+" on "+cfg.Addr, v
+	} else {
+		switch {
+		case o.Throwaway:
+			fmt.Fprintln(out, "starting a throwaway mariadbd")
+		case o.Server != nil:
 			return nil, fmt.Errorf("demo: the server %s does not answer: %w", cfg.Addr, err)
-		} else {
+		default:
 			fmt.Fprintf(out, "no server as root on %s (%v); starting a throwaway mariadbd\n", mariadb.LocalAddr, err)
-			cfg = nil
 		}
-	}
-	if cfg == nil {
 		tw, err := mariadb.StartThrowaway(ctx, mariadb.ThrowawayOptions{Args: o.ServerArgs})
 		if err != nil {
 			return nil, fmt.Errorf("demo: no database server: install MariaDB (apt-get install mariadb-server) or start it: %w", err)
 		}
 		s.throwaway, cfg = tw, tw.Config()
 		s.Server = "a throwaway mariadbd in " + tw.Dir()
-		if version, err = mariadb.Ping(ctx, cfg); err == nil {
-			s.Server = "MariaDB " + version + ", throwaway, in " + tw.Dir()
+		if v, err := mariadb.Ping(ctx, cfg); err == nil {
+			s.Server, s.Version = "MariaDB "+v+", throwaway, in "+tw.Dir(), v
 		}
 	}
-	s.Version = version
 	s.admin = cfg
 	suffix := make([]byte, 4)
 	rand.Read(suffix)

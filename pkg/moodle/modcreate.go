@@ -1,0 +1,228 @@
+package moodle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
+)
+
+// ErrModuleType: AddModule cannot create activities of this type.
+var ErrModuleType = errors.New("moodle: activities of this type cannot be created by the service")
+
+// NewModule is an activity to create, as a teacher's "Add an activity"
+// form would with its defaults.
+type NewModule struct {
+	Course   int64
+	Section  int64 // section number (created if missing)
+	Type     string
+	Name     string
+	Intro    string // HTML
+	IDNumber string
+}
+
+// CreatableModules are the types AddModule knows: the instance row their
+// add-instance function writes with the form's defaults (the site's
+// settings for the module), and what goes with it.
+var CreatableModules = []string{"book", "forum", "label", "page", "quiz"}
+
+// AddModule creates an activity by SQL the way add_moduleinfo() does with
+// the module form's defaults: the instance row, the course module (visible,
+// the course's group mode), its context, its place at the end of the
+// section, the grade item of a graded module, the course_module_created
+// event and the cacherev. It returns the course module id.
+func AddModule(ctx context.Context, q database.Querier, env Env, m NewModule) (int64, error) {
+	course, err := GetCourse(ctx, q, m.Course)
+	if err != nil {
+		return 0, err
+	}
+	var instance int64
+	switch m.Type {
+	case "page":
+		pc, err := LoadPluginConfig(ctx, q, "page")
+		if err != nil {
+			return 0, err
+		}
+		opts := fmt.Sprintf(`a:2:{s:10:"printintro";i:%d;s:17:"printlastmodified";i:%d;}`,
+			pc.Int("printintro", 0), pc.Int("printlastmodified", 1))
+		instance, err = q.Insert(ctx, `INSERT INTO {page} (course, name, intro, introformat, content, contentformat,
+			legacyfiles, legacyfileslast, display, displayoptions, revision, timemodified) VALUES (?, ?, ?, 1, '', 1, 0, NULL, ?, ?, 1, ?)`,
+			m.Course, m.Name, m.Intro, pc.Int("display", 5), opts, env.Unix())
+	case "forum":
+		instance, err = q.Insert(ctx, "INSERT INTO {forum} (course, type, name, intro, introformat, timemodified) VALUES (?, 'general', ?, ?, 1, ?)",
+			m.Course, m.Name, m.Intro, env.Unix())
+	case "label":
+		instance, err = q.Insert(ctx, "INSERT INTO {label} (course, name, intro, introformat, timemodified) VALUES (?, ?, ?, 1, ?)",
+			m.Course, m.Name, m.Intro, env.Unix())
+	case "book":
+		pc, err := LoadPluginConfig(ctx, q, "book")
+		if err != nil {
+			return 0, err
+		}
+		instance, err = q.Insert(ctx, `INSERT INTO {book} (course, name, intro, introformat, numbering, navstyle, customtitles,
+			revision, timecreated, timemodified) VALUES (?, ?, ?, 1, ?, 1, 0, 0, ?, ?)`,
+			m.Course, m.Name, m.Intro, pc.Int("numbering", 1), env.Unix(), env.Unix())
+	case "quiz":
+		instance, err = addQuiz(ctx, q, env, m)
+	default:
+		return 0, fmt.Errorf("%w: %q", ErrModuleType, m.Type)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("creating %s: %w", m.Type, err)
+	}
+	moduleID, err := ModuleID(ctx, q, m.Type)
+	if err != nil {
+		return 0, err
+	}
+	var groupmode int64
+	if err := q.Get(ctx, &groupmode, "SELECT groupmode FROM {course} WHERE id = ?", m.Course); err != nil {
+		return 0, err
+	}
+	var idnumber any
+	if m.IDNumber != "" {
+		idnumber = m.IDNumber
+	}
+	cmID, err := q.Insert(ctx, `INSERT INTO {course_modules} (course, module, instance, section, idnumber, added, visible,
+		visibleoncoursepage, visibleold, groupmode) VALUES (?, ?, ?, 0, ?, ?, 1, 1, 1, ?)`,
+		m.Course, moduleID, instance, idnumber, env.Unix(), groupmode)
+	if err != nil {
+		return 0, fmt.Errorf("creating the course module: %w", err)
+	}
+	cctx, err := ContextOf(ctx, q, ContextCourse, m.Course)
+	if err != nil {
+		return 0, err
+	}
+	mctx, err := CreateContext(ctx, q, ContextModule, cmID, cctx)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := AddToSection(ctx, q, env, m.Course, cmID, m.Section, 0); err != nil {
+		return 0, err
+	}
+	if m.Type == "quiz" {
+		if err := addQuizGradeItem(ctx, q, env, course, instance, m); err != nil {
+			return 0, err
+		}
+	}
+	err = env.Log.Write(ctx, q, env.event(Event{Name: `\core\event\course_module_created`, Action: "created",
+		Target: "course_module", ObjectTable: "course_modules", ObjectID: cmID, CRUD: "c", EduLevel: LevelTeaching,
+		Context: mctx, CourseID: m.Course, Other: Fields{{"modulename", m.Type}, {"instanceid", instance}, {"name", m.Name}}}))
+	if err != nil {
+		return 0, err
+	}
+	return cmID, BumpCacheRev(ctx, q, env, m.Course)
+}
+
+// addQuiz writes a quiz with the site's quiz defaults (Site administration
+// > Plugins > Activity modules > Quiz), its first section and its one
+// overall feedback band, as quiz_add_instance() does with the form's
+// defaults.
+func addQuiz(ctx context.Context, q database.Querier, env Env, m NewModule) (int64, error) {
+	pc, err := LoadPluginConfig(ctx, q, "quiz")
+	if err != nil {
+		return 0, err
+	}
+	grade := pc.Int("maximumgrade", 10)
+	now := env.Unix()
+	id, err := q.Insert(ctx, `INSERT INTO {quiz} (course, name, intro, introformat, timeopen, timeclose, timelimit,
+		overduehandling, graceperiod, preferredbehaviour, canredoquestions, attempts, attemptonlast, grademethod,
+		decimalpoints, questiondecimalpoints, reviewattempt, reviewcorrectness, reviewmaxmarks, reviewmarks,
+		reviewspecificfeedback, reviewgeneralfeedback, reviewrightanswer, reviewoverallfeedback, questionsperpage,
+		navmethod, shuffleanswers, sumgrades, grade, timecreated, timemodified, password, subnet, browsersecurity,
+		delay1, delay2, showuserpicture, showblocks, completionattemptsexhausted, completionminattempts, allowofflineattempts)
+		VALUES (?, ?, ?, 1, 0, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, 0, 0, 0)`,
+		m.Course, m.Name, m.Intro, pc.Int("timelimit", 0), pc.String("overduehandling", "autosubmit"),
+		pc.Int("graceperiod", 86400), pc.String("preferredbehaviour", "deferredfeedback"), pc.Int("canredoquestions", 0),
+		pc.Int("attempts", 0), pc.Int("attemptonlast", 0), pc.Int("grademethod", 1), pc.Int("decimalpoints", 2),
+		pc.Int("questiondecimalpoints", -1), pc.Int("reviewattempt", 69904), pc.Int("reviewcorrectness", 69904),
+		pc.Int("reviewmaxmarks", 69904), pc.Int("reviewmarks", 69904), pc.Int("reviewspecificfeedback", 69904),
+		pc.Int("reviewgeneralfeedback", 69904), pc.Int("reviewrightanswer", 69904), pc.Int("reviewoverallfeedback", 4368),
+		pc.Int("questionsperpage", 1), pc.String("navmethod", "free"), pc.Int("shuffleanswers", 1), grade, now, now,
+		pc.String("subnet", ""), pc.String("browsersecurity", "-"), pc.Int("delay1", 0), pc.Int("delay2", 0),
+		pc.Int("showuserpicture", 0), pc.Int("showblocks", 0))
+	if err != nil {
+		return 0, err
+	}
+	if _, err := q.Exec(ctx, "INSERT INTO {quiz_sections} (quizid, firstslot, heading, shufflequestions) VALUES (?, 1, '', 0)", id); err != nil {
+		return 0, err
+	}
+	_, err = q.Exec(ctx, "INSERT INTO {quiz_feedback} (quizid, feedbacktext, feedbacktextformat, mingrade, maxgrade) VALUES (?, '', 1, 0, ?)",
+		id, grade+1)
+	return id, err
+}
+
+// addQuizGradeItem writes the quiz's grade item as quiz_grade_item_update()
+// does: out of the quiz's grade, in the course's top grade category, last;
+// the course total is flagged for a regrade.
+func addQuizGradeItem(ctx context.Context, q database.Querier, env Env, course *Course, quizID int64, m NewModule) error {
+	var grade string
+	if err := q.Get(ctx, &grade, "SELECT grade FROM {quiz} WHERE id = ?", quizID); err != nil {
+		return err
+	}
+	cat, err := CourseGradeCategory(ctx, q, env, course.ID)
+	if err != nil {
+		return err
+	}
+	var sortorder int64
+	if err := q.Get(ctx, &sortorder, "SELECT COALESCE(MAX(sortorder), 0) + 1 FROM {grade_items} WHERE courseid = ?", course.ID); err != nil {
+		return err
+	}
+	var idnumber any
+	if m.IDNumber != "" {
+		idnumber = m.IDNumber
+	}
+	_, err = q.Exec(ctx, `INSERT INTO {grade_items} (courseid, categoryid, itemname, itemtype, itemmodule, iteminstance, itemnumber,
+		idnumber, gradetype, grademax, grademin, sortorder, needsupdate, timecreated, timemodified)
+		VALUES (?, ?, ?, 'mod', 'quiz', ?, 0, ?, 1, ?, 0, ?, 0, ?, ?)`,
+		course.ID, cat, m.Name, quizID, idnumber, grade, sortorder, env.Unix(), env.Unix())
+	if err != nil {
+		return err
+	}
+	_, err = q.Exec(ctx, "UPDATE {grade_items} SET needsupdate = 1 WHERE courseid = ? AND itemtype = 'course'", course.ID)
+	return err
+}
+
+// CourseGradeCategory returns a course's top grade category, creating it and
+// the course total item as grade_category::insert_course_category() and
+// grade_item::fetch_course_item() do on first use, with the site's default
+// aggregation settings ($CFG->grade_aggregation, …).
+func CourseGradeCategory(ctx context.Context, q database.Querier, env Env, courseID int64) (int64, error) {
+	var id int64
+	err := q.Get(ctx, &id, "SELECT id FROM {grade_categories} WHERE courseid = ? AND parent IS NULL", courseID)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, database.ErrNotFound) {
+		return 0, err
+	}
+	setting := func(name string, def int64) int64 {
+		v, ok := env.config("grade_" + name)
+		if !ok || v == "-1" {
+			return def
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return def
+		}
+		return n
+	}
+	id, err = q.Insert(ctx, `INSERT INTO {grade_categories} (courseid, parent, depth, path, fullname, aggregation, keephigh,
+		droplow, aggregateonlygraded, aggregateoutcomes, timecreated, timemodified, hidden) VALUES (?, NULL, 1, NULL, '?', ?, ?, ?, ?, ?, ?, ?, 0)`,
+		courseID, setting("aggregation", 13), setting("keephigh", 0), setting("droplow", 0), setting("aggregateonlygraded", 1),
+		setting("aggregateoutcomes", 0), env.Unix(), env.Unix())
+	if err != nil {
+		return 0, fmt.Errorf("course grade category: %w", err)
+	}
+	if _, err := q.Exec(ctx, "UPDATE {grade_categories} SET path = ? WHERE id = ?", "/"+strconv.FormatInt(id, 10)+"/", id); err != nil {
+		return 0, err
+	}
+	_, err = q.Exec(ctx, `INSERT INTO {grade_items} (courseid, categoryid, itemname, itemtype, itemmodule, iteminstance,
+		itemnumber, gradetype, grademax, grademin, sortorder, needsupdate, timecreated, timemodified)
+		VALUES (?, NULL, NULL, 'course', NULL, ?, NULL, 1, 100, 0, 1, 1, ?, ?)`, courseID, id, env.Unix(), env.Unix())
+	if err != nil {
+		return 0, fmt.Errorf("course total grade item: %w", err)
+	}
+	return id, nil
+}
