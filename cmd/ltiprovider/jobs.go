@@ -154,6 +154,7 @@ func (g *gradeResender) ForceResend(ctx context.Context, toolID int64, userIDs [
 type memberSyncNow struct {
 	db     *database.DB
 	syncer *membersync.Syncer
+	log    *slog.Logger
 }
 
 func (m *memberSyncNow) SyncTool(ctx context.Context, toolID int64) (admin.SyncResult, error) {
@@ -172,8 +173,15 @@ func (m *memberSyncNow) SyncTool(ctx context.Context, toolID int64) (admin.SyncR
 	out := admin.SyncResult{Summary: mr.Summary()}
 	for _, t := range mr.Tools {
 		out.Lines = append(out.Lines, t.Lines...)
-		if t.Err != nil {
+		switch {
+		case errors.Is(t.Err, membersync.ErrFetch):
+			// What the consumer or the outbound guard said: the course's
+			// manager can act on it.
 			out.Lines = append(out.Lines, "error: "+t.Err.Error())
+		case t.Err != nil:
+			// A failure of the site: details go to the log, not the page.
+			m.log.ErrorContext(ctx, "membership sync failed", "tool", t.ToolID, "err", t.Err)
+			out.Lines = append(out.Lines, "error: the sync stopped on a problem of the site; the service's log has the details")
 		}
 	}
 	return out, err

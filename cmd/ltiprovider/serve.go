@@ -199,7 +199,7 @@ func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *databa
 	}
 	(&admin.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log,
 		Grades:  &gradeResender{db: db, job: observed(gradeJob(cfg, log, db), m)},
-		Members: &memberSyncNow{db: db, syncer: memberSyncer(cfg, log, db)}}).Mount(r)
+		Members: &memberSyncNow{db: db, syncer: memberSyncer(cfg, log, db), log: log}}).Mount(r)
 	(&layout.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log}).Mount(r)
 	return background
 }

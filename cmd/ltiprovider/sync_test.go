@@ -151,7 +151,7 @@ func TestSyncMembersCommandAndAdminAdapter(t *testing.T) {
 	if code := run(ctx, append([]string{"sync", "members", "--once", "--user", "3"}, base...), &out, &errOut); code != 2 {
 		t.Fatalf("--user accepted for members: %d", code)
 	}
-	m := &memberSyncNow{db: db, syncer: memberSyncer(&config.Config{Sync: config.Sync{Timeout: 5 * time.Second}}, logging.Discard(), db)}
+	m := &memberSyncNow{db: db, syncer: memberSyncer(&config.Config{Sync: config.Sync{Timeout: 5 * time.Second}}, logging.Discard(), db), log: logging.Discard()}
 	res, err := m.SyncTool(ctx, tool.ID)
 	if err != nil || !strings.Contains(res.Summary, "1 tool(s) synced") || len(res.Lines) != 1 {
 		t.Fatalf("%+v %v", res, err)
@@ -159,5 +159,39 @@ func TestSyncMembersCommandAndAdminAdapter(t *testing.T) {
 	res, err = m.SyncTool(ctx, 999)
 	if err != nil || !strings.Contains(res.Summary, "does not exist") {
 		t.Fatalf("%+v %v", res, err)
+	}
+}
+
+// On syncmembers.php a course manager sees why a consumer's roster could
+// not be read (they can fix that), never the site's internal errors.
+func TestMemberSyncErrorsShownToManagers(t *testing.T) {
+	db, tdb := testenv.DB(t)
+	ctx := context.Background()
+	tool := store.NewTool(3, 13, 3, 5, 1795754326)
+	tool.SyncMembers, tool.SyncMode = true, store.SyncEnrolAndUnenrol
+	store.InsertTool(ctx, db, tool)
+	tdb.Exec(t, `INSERT INTO {local_ltiprovider_user} (userid, toolid, consumerkey, membershipsurl, membershipsid, lastaccess)
+		VALUES (3, ?, 'consumer-A', 'https://127.0.0.1:1/memberships', 'ctx-1', 1)`, tool.ID)
+	store.BindConsumerKey(ctx, db, tool.ID, "consumer-A", 1)
+	var logs bytes.Buffer
+	log, _ := logging.New(&logs, "text", "info")
+	m := &memberSyncNow{db: db, syncer: memberSyncer(&config.Config{Sync: config.Sync{Timeout: 5 * time.Second}}, log, db), log: log}
+	res, err := m.SyncTool(ctx, tool.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if joined := strings.Join(res.Lines, "\n"); !strings.Contains(joined, "roster not read") || !strings.Contains(joined, "not a public address") {
+		t.Fatalf("the manager is not told why: %+v", res)
+	}
+	// A failure of the site itself (here, a table the sync needs is gone)
+	// is logged, and the page only says where to look.
+	tdb.Exec(t, "DROP TABLE {local_ltiprovider_consumer}")
+	res, _ = m.SyncTool(ctx, tool.ID)
+	joined := strings.Join(res.Lines, "\n")
+	if strings.Contains(joined, "local_ltiprovider_consumer") || strings.Contains(joined, "1146") {
+		t.Fatalf("internal error shown on the page: %q", joined)
+	}
+	if !strings.Contains(joined, "problem of the site") || !strings.Contains(logs.String(), "local_ltiprovider_consumer") {
+		t.Fatalf("the failure is neither reported nor logged:\npage: %s\nlog: %s", joined, logs.String())
 	}
 }

@@ -16,7 +16,7 @@ func (h *Handler) bindKey(q *request, sc *courseScope, t *store.Tool) {
 	typed := q.r.PostFormValue("consumerkey")
 	key, err := manage.CleanConsumerKey(typed)
 	// Sharing a key that other tools use shares its users' accounts: site
-	// administrators only (manage.KeyUsedWithOtherSecret).
+	// administrators only (store.KeyUsedWithOtherSecret).
 	share := false
 	if err == nil {
 		share, err = h.siteAdmin(q)

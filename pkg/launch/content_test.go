@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/settings"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
 )
 
 const globalSecret = "global-secret-1"
@@ -88,8 +89,13 @@ func TestLaunchCreatesContext(t *testing.T) {
 	// Another consumer key with the global secret is refused by the tool.
 	e.wantConsumerError(e.post("", e.signed(e.launchURL(""), "consumer-B", globalSecret, launchForm("1003", create...))),
 		"https://lms.example/mod/lti/return.php", "consumer key is not accepted")
-	// A tool's own secret never creates a course (the plugin let it).
+	// A tool's own secret never creates a course (the plugin let it). The
+	// tool has another secret than the global one, so an administrator
+	// allows consumer-A's key for it.
 	courseTool := e.courseTool()
+	if err := store.BindConsumerKey(context.Background(), e.db, courseTool.ID, "consumer-A", e.now.Unix()); err != nil {
+		t.Fatal(err)
+	}
 	resp = e.post(fmt.Sprintf("?id=%d", courseTool.ID), e.signed(e.launchURL(fmt.Sprintf("?id=%d", courseTool.ID)), "consumer-A",
 		courseTool.Secret, launchForm("1001", "context_id", "OTHER-CTX", "custom_create_context", "1", "roles", "Administrator")))
 	e.wantRedirect(resp, "/course/view.php?id=3")

@@ -111,6 +111,10 @@ func newEnv(t testing.TB, configure ...func(*Config)) *env {
 func (e *env) tool(courseID, contextID int64, change ...func(*store.Tool)) *store.Tool {
 	e.t.Helper()
 	tool := store.NewTool(courseID, contextID, 3, 5, e.now.Unix()-86400)
+	// One consumer, one secret: the tools of a test share consumer-A's key,
+	// which tools with different secrets may not do without an
+	// administrator (TestFirstLaunchCannotClaimAnotherToolsKey).
+	tool.Secret = "consumer-A-secret"
 	for _, f := range change {
 		f(tool)
 	}

@@ -19,6 +19,10 @@ func TestLegacyUsernameRenamed(t *testing.T) {
 	e.tdb.Exec(t, `INSERT INTO {user} (auth, confirmed, mnethostid, username, firstname, lastname, email, timecreated, timemodified)
 		VALUES ('nologin', 1, 1, ?, 'Old', 'User', 'old@lms.example', 1, 1)`, legacy)
 	id := e.row("SELECT id FROM {user} WHERE username = ?", legacy)["id"]
+	// The plugin recorded the consumer key of the user's launches; only that
+	// key adopts the account (TestLegacyUserNotAdoptedByAnotherKey).
+	e.tdb.Exec(t, `INSERT INTO {local_ltiprovider_user} (userid, toolid, serviceurl, sourceid, consumerkey, consumersecret,
+		lastgrade, lastsync, lastaccess) VALUES (?, ?, '', '', 'consumer-A', '', 0, 0, 1)`, id, tool.ID)
 	e.wantRedirect(e.launch(tool, launchForm("77")), "/course/view.php?id=3")
 	if got := e.userID("consumer-A", "77"); got != id {
 		t.Fatalf("user %s, want the legacy user %s renamed", got, id)

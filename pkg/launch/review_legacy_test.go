@@ -1,5 +1,3 @@
-//go:build reviewfindings
-
 package launch
 
 import (
@@ -10,10 +8,6 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
 )
 
-// Review finding (not fixed here: pkg/provision is being optimised on
-// another branch). It fails until fixed: go test -tags reviewfindings;
-// drop the build tag with the fix.
-//
 // A legacy username hashes key + ":" + user_id, so a consumer whose key is
 // a prefix of another's up to a colon (URL-like keys: "https" against
 // "https://lms.example") can name that consumer's dormant plugin-era users

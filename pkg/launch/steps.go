@@ -94,7 +94,17 @@ func checkConsumerKey(ctx context.Context, tx *database.Tx, s *state) error {
 			return err
 		}
 		if total == 0 {
-			return store.BindConsumerKey(ctx, tx, s.tool.ID, s.consumerKey, s.env.Actor.Time)
+			// Trust on first use, but never for a key that tools with other
+			// secrets already use: its users are the same Moodle accounts
+			// on every tool, so binding it would hand them to whoever holds
+			// this tool's secret. Only an administrator may share a key.
+			used, err := store.KeyUsedWithOtherSecret(ctx, tx, s.tool.ID, s.consumerKey, s.tool.Secret)
+			if err != nil {
+				return err
+			}
+			if !used {
+				return store.BindConsumerKey(ctx, tx, s.tool.ID, s.consumerKey, s.env.Actor.Time)
+			}
 		}
 	}
 	return &provision.Refusal{Msg: "This consumer key is not accepted by this tool. Check the consumer key set for this tool in your course, or ask the site administrator to allow it."}

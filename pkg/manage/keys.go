@@ -66,7 +66,7 @@ func BindKey(ctx context.Context, q database.Querier, toolID int64, key string, 
 		if err != nil {
 			return false, err
 		}
-		used, err := KeyUsedWithOtherSecret(ctx, q, toolID, key, tool.Secret)
+		used, err := store.KeyUsedWithOtherSecret(ctx, q, toolID, key, tool.Secret)
 		if err != nil {
 			return false, err
 		}
@@ -113,3 +113,7 @@ func IsConsumerKeyError(err error) bool {
 	var e *ErrConsumerKey
 	return errors.As(err, &e)
 }
+
+// ErrKeyUsedElsewhere refuses a key that tools with other secrets use.
+var ErrKeyUsedElsewhere = &ErrConsumerKey{"Other tools of this site, with other secrets, already accept this consumer key: " +
+	"its users would be the same Moodle accounts here. Only a site administrator can let this tool accept it too."}

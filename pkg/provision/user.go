@@ -72,7 +72,19 @@ func User(ctx context.Context, q database.Querier, env Env, tool *store.Tool, p 
 	}
 	u := found[0]
 	if u == nil && found[1] != nil {
-		u = found[1]
+		// The legacy name hashes key + ":" + user_id, which two consumers
+		// can share (key "https", user "//lms.example:42" against key
+		// "https://lms.example", user "42"). Adopt the account only for the
+		// consumer key the plugin recorded for it.
+		ours, err := store.UserHasConsumerKey(ctx, q, found[1].ID, p.ConsumerKey)
+		if err != nil {
+			return nil, err
+		}
+		if ours {
+			u = found[1]
+		}
+	}
+	if u != nil && u == found[1] {
 		if err := moodle.RenameUser(ctx, q, u.ID, username); err != nil {
 			return nil, err
 		}

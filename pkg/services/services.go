@@ -16,7 +16,6 @@ import (
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/content"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
-	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/manage"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/oauth1"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/session"
@@ -215,14 +214,14 @@ func (h *Handler) credentials(ctx context.Context, r *http.Request) (*store.Tool
 // for the consumer keys the tool accepts, as a launch does: its bound keys,
 // or, while it has none, a key that no tool with another secret uses. Tools
 // made for the request bind its key, so without this a tool's secret could
-// claim any consumer's users (manage.KeyUsedWithOtherSecret).
+// claim any consumer's users (store.KeyUsedWithOtherSecret).
 func (h *Handler) checkConsumerKey(ctx context.Context, tool *store.Tool, key string) error {
 	bound, total, err := store.ConsumerKeyBound(ctx, h.DB, tool.ID, key)
 	if err != nil || bound {
 		return err
 	}
 	if total == 0 {
-		used, err := manage.KeyUsedWithOtherSecret(ctx, h.DB, tool.ID, key, tool.Secret)
+		used, err := store.KeyUsedWithOtherSecret(ctx, h.DB, tool.ID, key, tool.Secret)
 		if err != nil || !used {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/doctor"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/settings"
 )
 
 // DoctorChecks are the session lines of `ltiprovider doctor`: the strategy
@@ -72,6 +73,16 @@ func (m *Manager) checkStore(ctx context.Context, e *doctor.Env) doctor.Result {
 	if p := m.autologinProblem(e.Site); p != "" {
 		return doctorFail("autologin is the only way to log users in on this site: "+p+"; or switch Moodle to a session handler the service writes (files, database, redis)",
 			"autologin will refuse every launch: %s", p)
+	}
+	// Moodle's autologin.php refuses nologin accounts, the default auth of
+	// the users launches create.
+	st, err := settings.Load(ctx, e.DB)
+	if err != nil {
+		return doctorFail("", "cannot read the site settings: %v", err)
+	}
+	if st.DefaultAuthMethod == "nologin" {
+		return doctorFail("autologin is the strategy here and Moodle's autologin refuses nologin accounts: set defaultauthmethod to another enabled auth plugin that has no password login, e.g. lti (`ltiprovider settings set defaultauthmethod lti`), and change existing LTI users' auth the same way",
+			"autologin will refuse every user the launches create: defaultauthmethod is nologin")
 	}
 	return doctorPass("autologin is possible (https, web services and the mobile service on); Moodle refuses it for site administrators and nologin, unconfirmed or suspended users")
 }

@@ -1,5 +1,3 @@
-//go:build reviewfindings
-
 package session_test
 
 import (
@@ -9,9 +7,7 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 )
 
-// Review finding (not fixed here: pkg/session is being optimised on
-// another branch). It fails until fixed: go test -tags reviewfindings;
-// drop the build tag with the fix. Where autologin is the strategy (memcached, or forced),
+// Where autologin is the strategy (memcached, or forced),
 // Moodle's autologin.php refuses nologin users (require_active_user), and
 // nologin is the default auth method of the users launches create
 // (defaultauthmethod): every launch of a new user is then refused, with

@@ -120,3 +120,19 @@ func ActiveToolEnrolments(ctx context.Context, q database.Querier, toolID, enrol
 	}
 	return n, nil
 }
+
+// UserHasConsumerKey reports whether a local_ltiprovider_user row records
+// userID with exactly this consumer key (compared byte for byte: the
+// column's collation ignores case).
+func UserHasConsumerKey(ctx context.Context, q database.Querier, userID int64, key string) (bool, error) {
+	var keys []string
+	if err := q.Select(ctx, &keys, "SELECT DISTINCT consumerkey FROM {local_ltiprovider_user} WHERE userid = ? AND consumerkey IS NOT NULL", userID); err != nil {
+		return false, fmt.Errorf("consumer keys of user %d: %w", userID, err)
+	}
+	for _, k := range keys {
+		if k == key {
+			return true, nil
+		}
+	}
+	return false, nil
+}
