@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"path/filepath"
 	"time"
 
@@ -74,7 +73,7 @@ func cmdDemo(ctx context.Context, c *cli) error {
 		return err
 	}
 	defer db.Close()
-	tool, srv, stop, err := demoSetup(ctx, cfg, log, db)
+	tool, svc, err := demoSetup(ctx, cfg, log, db)
 	if err != nil {
 		ln.Close()
 		return err
@@ -91,7 +90,7 @@ Press Ctrl-C to stop and remove the demo site.
 
 `, site.DBName, site.Server, wwwroot, demo.ConsumerPath, wwwroot, tool.ID, tool.Secret, wwwroot, site.DataRoot,
 		site.DSN, site.Prefix, wwwroot, site.DataRoot)
-	return runService(ctx, cfg, log, db, nil, srv, stop, ln)
+	return runService(ctx, cfg, log, db, nil, svc, ln)
 }
 
 // demoConfig is the service's configuration for the demo site; nothing of
@@ -126,38 +125,38 @@ func browserAddr(a net.Addr) string {
 // demoSetup migrates the demo database, provides course PROV1 and builds
 // serve's server with the demo's pages around it; stop ends the server's
 // background work, as newServer's.
-func demoSetup(ctx context.Context, cfg *config.Config, log *slog.Logger, db *database.DB) (*store.Tool, *http.Server, func(time.Duration), error) {
+func demoSetup(ctx context.Context, cfg *config.Config, log *slog.Logger, db *database.DB) (*store.Tool, *service, error) {
 	if _, err := (&migrate.Migrator{DB: db, Collation: cfg.DB.Collation}).Run(ctx); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	tool, err := demoTool(ctx, db)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	srv, stop, err := demoServer(ctx, cfg, log, db)
-	return tool, srv, stop, err
+	svc, err := demoServer(ctx, cfg, log, db)
+	return tool, svc, err
 }
 
 // demoServer is the server serve builds, inside the demo's handler: the
 // service's routes stay as they are; the consumer pages, its outcome
 // service and the stand-in Moodle pages are added around them. Only the
 // demo builds this; serve has no way to.
-func demoServer(ctx context.Context, cfg *config.Config, log *slog.Logger, db *database.DB) (*http.Server, func(time.Duration), error) {
-	srv, stop := newServer(cfg, log, db, nil)
+func demoServer(ctx context.Context, cfg *config.Config, log *slog.Logger, db *database.DB) (*service, error) {
+	svc := newServer(cfg, log, db, nil)
 	auth, err := moodleauth.New(ctx, cfg, db, &moodle.SiteCache{DB: db, Forced: cfg, TTL: 30 * time.Second})
 	if err != nil {
-		stop(cfg.ShutdownTimeout)
-		return nil, nil, err
+		svc.Stop(cfg.ShutdownTimeout)
+		return nil, err
 	}
 	grades := gradeJob(cfg, log, db)
-	srv.Handler = &demo.Handler{
-		DB: db, WWWRoot: cfg.Moodle.WWWRoot, Service: srv.Handler, Auth: auth, Log: log,
+	svc.Handler = &demo.Handler{
+		DB: db, WWWRoot: cfg.Moodle.WWWRoot, Service: svc.Handler, Auth: auth, Log: log,
 		SessionDir: sessionDir(cfg), Proxies: web.Proxies(cfg.TrustedProxies),
 		SendGrades: func(ctx context.Context, userID int64) (string, error) {
 			return sendGradesNow(ctx, db, grades, userID)
 		},
 	}
-	return srv, stop, nil
+	return svc, nil
 }
 
 // sendGradesNow runs the grade job for one user under the job's lock, as

@@ -140,12 +140,12 @@ func startDemoServer(t *testing.T) (string, *testdb.DB) {
 		t.Fatal(err)
 	}
 	db := testenv.Open(t, tdb)
-	tool, srv, stop, err := demoSetup(context.Background(), cfg, logging.Discard(), db)
+	tool, svc, err := demoSetup(context.Background(), cfg, logging.Discard(), db)
 	if err != nil || tool.ID != 1 {
 		t.Fatalf("setup: %v %+v", err, tool)
 	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close(); stop(time.Second) })
+	go svc.Serve(ln)
+	t.Cleanup(func() { svc.Close(); svc.Stop(time.Second) })
 	return wwwroot, tdb
 }
 
@@ -269,8 +269,8 @@ func TestServeHasNoDemoPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, stop := newServer(cfg, logging.Discard(), db, nil)
-	defer stop(time.Second)
+	srv := newServer(cfg, logging.Discard(), db, nil)
+	defer srv.Stop(time.Second)
 	for _, path := range []string{"/demo/", "/demo/launch", "/demo/outcomes", "/demo/grade", "/course/view.php?id=3", "/"} {
 		for _, method := range []string{"GET", "POST"} {
 			rec := httptest.NewRecorder()

@@ -18,6 +18,7 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/netguard"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/outcomes"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/picture"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/version"
 )
@@ -45,9 +46,10 @@ func gradeJob(cfg *config.Config, log *slog.Logger, db *database.DB) *gradesync.
 	}
 }
 
-// memberSyncer builds membership sync from the configuration.
-func memberSyncer(cfg *config.Config, log *slog.Logger, db *database.DB) *membersync.Syncer {
-	return &membersync.Syncer{
+// memberSyncer builds membership sync from the configuration; pictures
+// (nil: not fetched) takes the members' profile pictures.
+func memberSyncer(cfg *config.Config, log *slog.Logger, db *database.DB, pictures *picture.Updater) *membersync.Syncer {
+	s := &membersync.Syncer{
 		DB:       db,
 		Forced:   cfg,
 		DataRoot: cfg.Moodle.DataRoot,
@@ -55,6 +57,10 @@ func memberSyncer(cfg *config.Config, log *slog.Logger, db *database.DB) *member
 		Log:      log,
 		Fetcher:  &membersync.Fetcher{Guard: guard(cfg), UserAgent: "moodle-ltiprovider/" + version.Version},
 	}
+	if pictures != nil { // a nil *Updater in the interface would not be nil
+		s.Pictures = pictures
+	}
+	return s
 }
 
 // observed has the grade job's deliveries counted by the metrics.
@@ -66,10 +72,11 @@ func observed(j *gradesync.Job, m *metrics.Metrics) *gradesync.Job {
 }
 
 // scheduledJobs are the jobs serve runs, by their configured schedules
-// ("off" leaves a job out). m counts the grade deliveries (nil: no metrics).
-func scheduledJobs(cfg *config.Config, log *slog.Logger, db *database.DB, m *metrics.Metrics) []jobs.Job {
+// ("off" leaves a job out). m counts the grade deliveries (nil: no
+// metrics); pictures fetches members' pictures (nil: not fetched).
+func scheduledJobs(cfg *config.Config, log *slog.Logger, db *database.DB, m *metrics.Metrics, pictures *picture.Updater) []jobs.Job {
 	grades := observed(gradeJob(cfg, log, db), m)
-	members := memberSyncer(cfg, log, db)
+	members := memberSyncer(cfg, log, db, pictures)
 	all := []jobs.Job{
 		{Name: "grades", Spec: cfg.Schedule.Grades, Run: func(ctx context.Context) (jobs.Result, error) {
 			return grades.Run(ctx, gradesync.Options{})

@@ -34,8 +34,8 @@ func TestEveryEndpointResistsHostileInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, stop := newServer(cfg, logging.Discard(), db, metrics.New(db.X.DB)) // as serve builds it
-	defer stop(time.Second)
+	srv := newServer(cfg, logging.Discard(), db, metrics.New(db.X.DB)) // as serve builds it
+	defer srv.Stop(time.Second)
 	now := time.Now().Unix()
 	tdb.Exec(t, "INSERT INTO {sessions} (state, sid, userid, timecreated, timemodified, firstip, lastip) VALUES (0, 'probeadmin', 2, ?, ?, '', '')", now, now)
 	tool := store.NewTool(3, 13, 3, 5, now)

@@ -59,30 +59,30 @@ func cmdServe(ctx context.Context, c *cli) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	m := metrics.New(db.X.DB)
-	srv, stop := newServer(cfg, log, db, m)
+	svc := newServer(cfg, log, db, m)
 	log.Info("serving", "version", version.String(), "addr", ln.Addr().String(), "wwwroot", cfg.Moodle.WWWRoot)
-	return runService(ctx, cfg, log, db, m, srv, stop, ln)
+	return runService(ctx, cfg, log, db, m, svc, ln)
 }
 
-// runService runs the scheduled jobs and serves srv on ln until ctx ends,
-// then stops the server, the jobs and the features' background work
-// (stop, from newServer): what serve does, and the demo too. With m (nil
-// for none), the metrics listener serves on metrics.listen meanwhile.
-func runService(ctx context.Context, cfg *config.Config, log *slog.Logger, db *database.DB, m *metrics.Metrics, srv *http.Server, stop func(time.Duration), ln net.Listener) error {
+// runService runs the scheduled jobs and serves svc on ln until ctx ends,
+// then stops the server, the jobs and the features' background work:
+// what serve does, and the demo too. With m (nil for none), the metrics
+// listener serves on metrics.listen meanwhile.
+func runService(ctx context.Context, cfg *config.Config, log *slog.Logger, db *database.DB, m *metrics.Metrics, svc *service, ln net.Listener) error {
 	stopMetrics, err := serveMetrics(cfg, log, db, m)
 	if err != nil {
 		ln.Close()
-		stop(cfg.ShutdownTimeout)
+		svc.Stop(cfg.ShutdownTimeout)
 		return err
 	}
 	defer stopMetrics()
-	sched, err := startScheduler(log, db, scheduledJobs(cfg, log, db, m), m)
+	sched, err := startScheduler(log, db, scheduledJobs(cfg, log, db, m, svc.Pictures), m)
 	if err != nil {
 		ln.Close()
-		stop(cfg.ShutdownTimeout)
+		svc.Stop(cfg.ShutdownTimeout)
 		return err
 	}
-	serveErr := serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, log)
+	serveErr := serveUntilDone(ctx, svc.Server, ln, cfg.ShutdownTimeout, log)
 	// Running jobs are cancelled and give their unfinished work back to
 	// the queue; another replica or the next start picks it up.
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
@@ -91,7 +91,7 @@ func runService(ctx context.Context, cfg *config.Config, log *slog.Logger, db *d
 		log.Warn("stopping jobs", "err", err)
 	}
 	// Then the features' background work (profile pictures).
-	stop(cfg.ShutdownTimeout)
+	svc.Stop(cfg.ShutdownTimeout)
 	return serveErr
 }
 
@@ -124,29 +124,46 @@ func serveMetrics(cfg *config.Config, log *slog.Logger, db *database.DB, m *metr
 	}, nil
 }
 
+// service is what serve runs: the HTTP server, and the background work
+// its features started, which the scheduled jobs share.
+type service struct {
+	*http.Server
+	// Pictures fetches the profile pictures of launches and of membership
+	// sync; nil when they are not fetched.
+	Pictures   *picture.Updater
+	background []closer
+	log        *slog.Logger
+}
+
+// Stop ends the background work the features started, once the server
+// has stopped, waiting at most timeout.
+func (s *service) Stop(timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for _, b := range s.background {
+		if err := b.Close(ctx); err != nil {
+			s.log.Warn("background work stopped before it finished", "err", err)
+		}
+	}
+}
+
 // newServer builds the HTTP server: every feature mounts its routes on one
-// router, wrapped in the shared middleware. stop ends the background work
-// the features started, once the server has stopped. m (nil for none)
-// hears of launches and grade deliveries.
-func newServer(cfg *config.Config, log *slog.Logger, db *database.DB, m *metrics.Metrics) (srv *http.Server, stop func(timeout time.Duration)) {
+// router, wrapped in the shared middleware. m (nil for none) hears of
+// launches and grade deliveries.
+func newServer(cfg *config.Config, log *slog.Logger, db *database.DB, m *metrics.Metrics) *service {
+	svc := &service{log: log, Pictures: newPictureUpdater(cfg, log, db)}
+	if svc.Pictures != nil {
+		svc.background = append(svc.background, svc.Pictures)
+	}
 	router := web.NewRouter()
 	base := router.PathPrefix(web.BasePath).Subrouter()
-	background := mountRoutes(base, cfg, log, db, m)
+	mountRoutes(base, cfg, log, db, m, svc.Pictures)
 	sitePath := ""
 	if u, err := url.Parse(cfg.Moodle.WWWRoot); err == nil {
 		sitePath = u.Path
 	}
 	handler := web.Middleware(log, web.Proxies(cfg.TrustedProxies))(web.StripSitePath(sitePath, router))
-	stop = func(timeout time.Duration) {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		for _, b := range background {
-			if err := b.Close(ctx); err != nil {
-				log.Warn("background work stopped before it finished", "err", err)
-			}
-		}
-	}
-	return &http.Server{
+	svc.Server = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -154,7 +171,8 @@ func newServer(cfg *config.Config, log *slog.Logger, db *database.DB, m *metrics
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}, stop
+	}
+	return svc
 }
 
 // closer is background work a feature runs beside its routes.
@@ -162,9 +180,9 @@ type closer interface {
 	Close(ctx context.Context) error
 }
 
-// mountRoutes is the one place that lists what the service serves. It
-// returns the background work it started.
-func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *database.DB, m *metrics.Metrics) (background []closer) {
+// mountRoutes is the one place that lists what the service serves.
+// pictures (nil: not fetched) takes the launches' profile pictures.
+func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *database.DB, m *metrics.Metrics, pictures *picture.Updater) {
 	r.Handle("/healthz", web.Health(db, log)).Methods(http.MethodGet, http.MethodHead)
 	sites := &moodle.SiteCache{DB: db, Forced: cfg, TTL: 30 * time.Second}
 	sessions := session.New(cfg, sites, log)
@@ -179,9 +197,8 @@ func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *databa
 	if m != nil {
 		lc.Observer = m
 	}
-	if pictures := newPictureUpdater(cfg, log, db); pictures != nil {
+	if pictures != nil {
 		lc.Pictures = pictures
-		background = append(background, pictures)
 	}
 	launch.New(lc).Routes(r)
 
@@ -195,13 +212,12 @@ func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *databa
 	auth, err := moodleauth.New(context.Background(), cfg, db, sites)
 	if err != nil {
 		log.Error("administration pages and layout disabled: cannot read Moodle's sessions", "err", err)
-		return background
+		return
 	}
 	(&admin.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log,
 		Grades:  &gradeResender{db: db, job: observed(gradeJob(cfg, log, db), m)},
-		Members: &memberSyncNow{db: db, syncer: memberSyncer(cfg, log, db), log: log}}).Mount(r)
+		Members: &memberSyncNow{db: db, syncer: memberSyncer(cfg, log, db, pictures), log: log}}).Mount(r)
 	(&layout.Handler{DB: db, Auth: auth, Sites: sites, WWWRoot: cfg.Moodle.WWWRoot, Log: log}).Mount(r)
-	return background
 }
 
 // newPictureUpdater starts the profile picture downloads, unless they are

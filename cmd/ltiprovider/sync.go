@@ -19,6 +19,7 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/gradesync"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/jobs"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/membersync"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/picture"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
 )
 
@@ -119,8 +120,24 @@ func syncGrades(ctx context.Context, c *cli, cfg *config.Config, log *slog.Logge
 }
 
 func syncMembers(ctx context.Context, c *cli, cfg *config.Config, log *slog.Logger, db *database.DB, f syncFlags) error {
-	s := memberSyncer(cfg, log, db)
 	o := membersync.Options{ToolIDs: f.tools, Force: f.force, DryRun: f.dry}
+	var pictures *picture.Updater
+	if !f.dry {
+		// Members' pictures are fetched as serve's scheduled sync does; the
+		// command waits for those queued before it exits.
+		pictures = newPictureUpdater(cfg, log, db)
+	}
+	if pictures != nil {
+		defer func() {
+			// Ctrl-C stops the downloads too.
+			fctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+			defer cancel()
+			if err := pictures.Finish(fctx); err != nil {
+				log.Warn("profile pictures not all fetched", "err", err)
+			}
+		}()
+	}
+	s := memberSyncer(cfg, log, db, pictures)
 	if f.dry {
 		res, err := s.Run(ctx, o)
 		printMembers(c.stdout, res)

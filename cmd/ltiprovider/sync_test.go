@@ -4,7 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"image"
+	"image/png"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -151,7 +158,7 @@ func TestSyncMembersCommandAndAdminAdapter(t *testing.T) {
 	if code := run(ctx, append([]string{"sync", "members", "--once", "--user", "3"}, base...), &out, &errOut); code != 2 {
 		t.Fatalf("--user accepted for members: %d", code)
 	}
-	m := &memberSyncNow{db: db, syncer: memberSyncer(&config.Config{Sync: config.Sync{Timeout: 5 * time.Second}}, logging.Discard(), db), log: logging.Discard()}
+	m := &memberSyncNow{db: db, syncer: memberSyncer(&config.Config{Sync: config.Sync{Timeout: 5 * time.Second}}, logging.Discard(), db, nil), log: logging.Discard()}
 	res, err := m.SyncTool(ctx, tool.ID)
 	if err != nil || !strings.Contains(res.Summary, "1 tool(s) synced") || len(res.Lines) != 1 {
 		t.Fatalf("%+v %v", res, err)
@@ -175,7 +182,7 @@ func TestMemberSyncErrorsShownToManagers(t *testing.T) {
 	store.BindConsumerKey(ctx, db, tool.ID, "consumer-A", 1)
 	var logs bytes.Buffer
 	log, _ := logging.New(&logs, "text", "info")
-	m := &memberSyncNow{db: db, syncer: memberSyncer(&config.Config{Sync: config.Sync{Timeout: 5 * time.Second}}, log, db), log: log}
+	m := &memberSyncNow{db: db, syncer: memberSyncer(&config.Config{Sync: config.Sync{Timeout: 5 * time.Second}}, log, db, nil), log: log}
 	res, err := m.SyncTool(ctx, tool.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -193,5 +200,52 @@ func TestMemberSyncErrorsShownToManagers(t *testing.T) {
 	}
 	if !strings.Contains(joined, "problem of the site") || !strings.Contains(logs.String(), "local_ltiprovider_consumer") {
 		t.Fatalf("the failure is neither reported nor logged:\npage: %s\nlog: %s", joined, logs.String())
+	}
+}
+
+// `sync members` fetches the pictures of the members it creates, as
+// serve's scheduled sync does, and waits for them before it exits.
+func TestSyncMembersFetchesPictures(t *testing.T) {
+	db, tdb := testenv.DB(t)
+	ctx := context.Background()
+	var img bytes.Buffer
+	png.Encode(&img, image.NewGray(image.Rect(0, 0, 60, 40)))
+	mux := http.NewServeMux()
+	var consumer *httptest.Server
+	mux.HandleFunc("/ann.png", func(w http.ResponseWriter, r *http.Request) { w.Write(img.Bytes()) })
+	mux.HandleFunc("/memberships", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><message_response>
+<lti_message_type>basic-lis-readmembershipsforcontext</lti_message_type>
+<statusinfo><codemajor>Success</codemajor><severity>Status</severity><codeminor>fullsuccess</codeminor></statusinfo>
+<memberships><member><user_id>ann-1</user_id><roles>Learner</roles><person_name_given>Ann</person_name_given>
+<person_name_family>Example</person_name_family><person_contact_email_primary>ann@example.edu</person_contact_email_primary>
+<user_image>`+consumer.URL+`/ann.png</user_image></member></memberships></message_response>`)
+	})
+	consumer = httptest.NewServer(mux)
+	defer consumer.Close()
+	tool := store.NewTool(3, 13, 3, 5, 1795754326)
+	tool.Secret = "s3cret"
+	tool.SyncMembers, tool.SyncMode = true, store.SyncEnrolNew
+	store.InsertTool(ctx, db, tool)
+	store.BindConsumerKey(ctx, db, tool.ID, "consumer-A", 1)
+	tdb.Exec(t, `INSERT INTO {local_ltiprovider_user} (userid, toolid, consumerkey, membershipsurl, membershipsid, lastaccess)
+		VALUES (3, ?, 'consumer-A', ?, 'ctx-1', 1)`, tool.ID, consumer.URL+"/memberships")
+	dataroot := t.TempDir() // with Moodle's file pool, as Moodle made it
+	os.Mkdir(filepath.Join(dataroot, "filedir"), 0o777)
+	os.Mkdir(filepath.Join(dataroot, "trashdir"), 0o777)
+	var out, errOut bytes.Buffer
+	code := run(ctx, []string{"sync", "members", "--once", "--force", "--dsn", tdb.DSN(), "--db-prefix", tdb.Prefix,
+		"--wwwroot", "https://moodle.example.org", "--dataroot", dataroot, "--allow-networks", "127.0.0.0/8", "--log-level", "error"}, &out, &errOut)
+	if code != 0 || !strings.Contains(out.String(), "1 created") {
+		t.Fatalf("%d %s %s", code, out.String(), errOut.String())
+	}
+	rows := tdb.Rows(t, `SELECT u.picture, p.status FROM {user} u JOIN {local_ltiprovider_picture} p ON p.userid = u.id
+		WHERE u.firstname = 'Ann' AND u.lastname = 'Example'`)
+	if len(rows) != 1 || rows[0]["picture"] == "0" || rows[0]["status"] != "0" {
+		t.Fatalf("the member's picture was not stored: %v; %s", rows, errOut.String())
+	}
+	if n := tdb.Count(t, "files", "component = 'user' AND filearea = 'icon' AND filename = 'f1.png'"); n < 1 {
+		t.Fatalf("no icon file rows")
 	}
 }

@@ -36,10 +36,10 @@ type Syncer struct {
 	Now      func() time.Time
 }
 
-// PictureUpdater takes a picture to fetch for a committed user;
-// *picture.Updater is one.
+// PictureUpdater takes a picture to fetch for a committed user, waiting
+// for room in its queue; *picture.Updater is one.
 type PictureUpdater interface {
-	Update(picture.Request)
+	Queue(context.Context, picture.Request) error
 }
 
 // env is what provisioning needs, read once per run.
@@ -396,7 +396,7 @@ func (s *Syncer) syncKey(ctx context.Context, e *env, tool *store.Tool, place *t
 			return
 		}
 		current[got.userID] = true
-		s.updatePicture(e, tool, got, m)
+		s.updatePicture(ctx, e, tool, got, m)
 		if got.created {
 			tr.Created++
 		}
@@ -424,7 +424,7 @@ func (s *Syncer) syncKey(ctx context.Context, e *env, tool *store.Tool, place *t
 // updatePicture queues the member's picture after its transaction
 // committed, with the rule launches follow: it may replace a picture for a
 // user just created, or when the profile update policy updates profiles.
-func (s *Syncer) updatePicture(e *env, tool *store.Tool, got provisioned, m Member) {
+func (s *Syncer) updatePicture(ctx context.Context, e *env, tool *store.Tool, got provisioned, m Member) {
 	if s.Pictures == nil || m.Image == "" {
 		return
 	}
@@ -432,8 +432,12 @@ func (s *Syncer) updatePicture(e *env, tool *store.Tool, got provisioned, m Memb
 		return
 	}
 	env := provision.Env{Site: e.site, Settings: e.settings}
-	s.Pictures.Update(picture.Request{UserID: got.userID, URL: m.Image,
+	err := s.Pictures.Queue(ctx, picture.Request{UserID: got.userID, URL: m.Image,
 		Replace: got.created || provision.UpdatesProfile(env, tool)})
+	if err != nil {
+		// The next sync or launch asks again.
+		s.log().Warn("member sync: picture not queued", "user", got.userID, "err", err)
+	}
 }
 
 // provisioned says what provisioning a member did.

@@ -350,7 +350,10 @@ func TestUnboundKeyIgnored(t *testing.T) {
 
 type pictureQueue struct{ got []picture.Request }
 
-func (p *pictureQueue) Update(r picture.Request) { p.got = append(p.got, r) }
+func (p *pictureQueue) Queue(_ context.Context, r picture.Request) error {
+	p.got = append(p.got, r)
+	return nil
+}
 
 // Members' pictures are handed to the picture updater as a launch's would
 // be (the plugin synced photos after members): only valid http(s) URLs,

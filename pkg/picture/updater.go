@@ -133,21 +133,57 @@ func New(c Config) *Updater {
 // keeps one place in the queue, with the latest request; a full queue
 // drops the request (the user's next launch asks again).
 func (u *Updater) Update(r Request) {
+	if u.offer(r) == full {
+		u.log.Warn("profile picture not fetched: too many waiting", "user", r.UserID, "url", Redact(r.URL))
+	}
+}
+
+// Queue is Update for a caller that can wait, such as membership sync
+// handing over a whole roster: while the queue is full it waits for room,
+// until ctx ends.
+func (u *Updater) Queue(ctx context.Context, r Request) error {
+	for {
+		switch u.offer(r) {
+		case queued:
+			return nil
+		case closed:
+			return errors.New("picture: updater stopped")
+		}
+		// Sending on the queue must happen under mu (Close closes it), so
+		// wait here instead, a little at a time.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+type offered int
+
+const (
+	queued offered = iota
+	full
+	closed
+)
+
+func (u *Updater) offer(r Request) offered {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.closed {
-		return
+		return closed
 	}
-	if prev, queued := u.pending[r.UserID]; queued {
+	if prev, waiting := u.pending[r.UserID]; waiting {
 		r.Replace = r.Replace || prev.Replace
 		u.pending[r.UserID] = r
-		return
+		return queued
 	}
 	select {
 	case u.queue <- r.UserID:
 		u.pending[r.UserID] = r
+		return queued
 	default:
-		u.log.Warn("profile picture not fetched: too many waiting", "user", r.UserID, "url", Redact(r.URL))
+		return full
 	}
 }
 
@@ -181,10 +217,21 @@ func (u *Updater) report(r Request, out Outcome, err error) {
 // being processed (then it cancels them); queued ones are dropped (nothing
 // was recorded for them, so the users' next launches ask again).
 func (u *Updater) Close(ctx context.Context) error {
+	return u.stop(ctx, true)
+}
+
+// Finish stops taking requests and processes those queued, waiting until
+// ctx ends (then it cancels them): for a command that exits once its work
+// is done.
+func (u *Updater) Finish(ctx context.Context) error {
+	return u.stop(ctx, false)
+}
+
+func (u *Updater) stop(ctx context.Context, dropQueued bool) error {
 	u.mu.Lock()
 	if !u.closed {
 		u.closed = true
-		for len(u.queue) > 0 {
+		for dropQueued && len(u.queue) > 0 {
 			delete(u.pending, <-u.queue)
 		}
 		close(u.queue) // Update no longer sends: it checks closed under mu

@@ -570,3 +570,42 @@ func TestCloseWaitsForTheRunningPicture(t *testing.T) {
 		t.Error("a cancelled download left something")
 	}
 }
+
+// Membership sync hands over a whole roster: Queue waits for room instead
+// of dropping, and a command's Finish processes every queued picture
+// before it returns (Close would drop them).
+func TestQueueWaitsAndFinishProcessesQueued(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Workers, c.Queue = 1, 1 })
+	ctx := context.Background()
+	if err := e.u.Queue(ctx, Request{UserID: 2, URL: e.srv.URL + "/slow.png", Replace: true}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return e.srv.count("/slow.png") == 1 })
+	if err := e.u.Queue(ctx, Request{UserID: student, URL: e.srv.URL + "/a.png", Replace: true}); err != nil {
+		t.Fatal(err)
+	}
+	// The queue is full: user 4 waits, and gives up when its context ends.
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if err := e.u.Queue(short, Request{UserID: 4, URL: e.srv.URL + "/c.gif", Replace: true}); err == nil {
+		t.Fatal("Queue returned without room")
+	}
+	queued := make(chan error, 1)
+	go func() { queued <- e.u.Queue(ctx, Request{UserID: 4, URL: e.srv.URL + "/c.gif", Replace: true}) }()
+	e.srv.release <- struct{}{} // the slow picture ends, the worker takes the student's
+	if err := <-queued; err != nil {
+		t.Fatal(err)
+	}
+	if err := e.u.Finish(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.tdb.Count(t, "local_ltiprovider_picture", "userid IN (2, 3, 4) AND status = 0"); n != 3 {
+		t.Fatalf("%d of 3 pictures stored after Finish; log:\n%s", n, e.log)
+	}
+	if strings.Contains(e.log.String(), "too many waiting") {
+		t.Error("Queue dropped a picture")
+	}
+	if err := e.u.Queue(ctx, Request{UserID: 5, URL: e.srv.URL + "/d.webp"}); err == nil {
+		t.Error("a finished updater took a picture")
+	}
+}
