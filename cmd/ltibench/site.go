@@ -117,7 +117,7 @@ func setUp(ctx context.Context, o options, out io.Writer) (*site, error) {
 	if _, err := (&migrate.Migrator{DB: s.db, Collation: s.cfg.DB.Collation}).Run(ctx); err != nil {
 		return s, err
 	}
-	if s.tool, err = courseTool(ctx, s.db); err != nil {
+	if s.tool, err = demo.CourseTool(ctx, s.db); err != nil {
 		return s, err
 	}
 	if o.dbSessions {
@@ -205,29 +205,6 @@ var durableServer = []string{
 	"--innodb-doublewrite=1",
 	"--innodb-buffer-pool-size=256M",
 	"--max-connections=200",
-}
-
-// courseTool provides the fixture's course PROV1 with the plugin's form
-// defaults, as `ltiprovider tool add --course PROV1` does.
-func courseTool(ctx context.Context, db *database.DB) (*store.Tool, error) {
-	courses, err := moodle.CoursesByIDNumber(ctx, db, "PROV1")
-	if err != nil || len(courses) != 1 {
-		return nil, fmt.Errorf("course PROV1 not found in the fixture: %v", err)
-	}
-	cctx, err := moodle.ContextOf(ctx, db, moodle.ContextCourse, courses[0].ID)
-	if err != nil {
-		return nil, err
-	}
-	teacher, err := moodle.RoleIDByShortname(ctx, db, "editingteacher")
-	if err != nil {
-		return nil, err
-	}
-	student, err := moodle.RoleIDByShortname(ctx, db, "student")
-	if err != nil {
-		return nil, err
-	}
-	tool := store.NewTool(courses[0].ID, cctx.ID, teacher, student, time.Now().Unix())
-	return tool, store.InsertTool(ctx, db, tool)
 }
 
 func freeAddr() (string, error) {

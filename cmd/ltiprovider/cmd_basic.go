@@ -33,11 +33,7 @@ func cmdConfig(ctx context.Context, c *cli) error {
 }
 
 func cmdMigrate(ctx context.Context, c *cli) error {
-	cfg, err := c.parse(nil)
-	if err != nil {
-		return err
-	}
-	db, err := c.openDB(ctx, cfg)
+	cfg, _, db, err := c.connect(ctx, nil)
 	if err != nil {
 		return err
 	}

@@ -129,7 +129,7 @@ func demoSetup(ctx context.Context, cfg *config.Config, log *slog.Logger, db *da
 	if _, err := (&migrate.Migrator{DB: db, Collation: cfg.DB.Collation}).Run(ctx); err != nil {
 		return nil, nil, err
 	}
-	tool, err := demoTool(ctx, db)
+	tool, err := demo.CourseTool(ctx, db)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -185,26 +185,4 @@ func sessionDir(cfg *config.Config) string {
 		return ""
 	}
 	return filepath.Join(cfg.Moodle.DataRoot, "sessions")
-}
-
-// demoTool provides the fixture's course PROV1 with the plugin's defaults.
-func demoTool(ctx context.Context, db *database.DB) (*store.Tool, error) {
-	courses, err := moodle.CoursesByIDNumber(ctx, db, "PROV1")
-	if err != nil || len(courses) != 1 {
-		return nil, fmt.Errorf("demo: course PROV1 not found: %v", err)
-	}
-	cctx, err := moodle.ContextOf(ctx, db, moodle.ContextCourse, courses[0].ID)
-	if err != nil {
-		return nil, err
-	}
-	teacher, err := moodle.RoleIDByShortname(ctx, db, "editingteacher")
-	if err != nil {
-		return nil, err
-	}
-	student, err := moodle.RoleIDByShortname(ctx, db, "student")
-	if err != nil {
-		return nil, err
-	}
-	tool := store.NewTool(courses[0].ID, cctx.ID, teacher, student, time.Now().Unix())
-	return tool, store.InsertTool(ctx, db, tool)
 }

@@ -24,11 +24,7 @@ func cmdSettings(ctx context.Context, c *cli) error {
 	}
 	action := c.args[0]
 	c.args = c.args[1:]
-	cfg, err := c.parse(nil)
-	if err != nil {
-		return err
-	}
-	db, err := c.openDB(ctx, cfg)
+	_, _, db, err := c.connect(ctx, nil)
 	if err != nil {
 		return err
 	}

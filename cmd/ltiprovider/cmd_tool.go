@@ -59,7 +59,7 @@ func cmdTool(ctx context.Context, c *cli) error {
 	}
 	c.args = c.args[1:]
 	var course, activity string
-	cfg, err := c.parse(func(fs *flag.FlagSet) {
+	cfg, _, db, err := c.connect(ctx, func(fs *flag.FlagSet) {
 		if action == "add" || action == "list" {
 			fs.StringVar(&course, "course", "", "course id or idnumber")
 		}
@@ -67,10 +67,6 @@ func cmdTool(ctx context.Context, c *cli) error {
 			fs.StringVar(&activity, "activity", "", "idnumber of the course module to provide (default: the whole course)")
 		}
 	})
-	if err != nil {
-		return err
-	}
-	db, err := c.openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -157,3 +157,22 @@ func (c *cli) logger(cfg *config.Config) (*slog.Logger, error) {
 func (c *cli) openDB(ctx context.Context, cfg *config.Config) (*database.DB, error) {
 	return database.Open(ctx, cfg.DB)
 }
+
+// connect is how every command that works on the site begins: parse the
+// flags (extra registers the command's own), build the logger, open
+// Moodle's database. The caller closes db.
+func (c *cli) connect(ctx context.Context, extra func(fs *flag.FlagSet)) (*config.Config, *slog.Logger, *database.DB, error) {
+	cfg, err := c.parse(extra)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	log, err := c.logger(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	db, err := c.openDB(ctx, cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cfg, log, db, nil
+}

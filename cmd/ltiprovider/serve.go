@@ -32,15 +32,7 @@ import (
 )
 
 func cmdServe(ctx context.Context, c *cli) error {
-	cfg, err := c.parse(nil)
-	if err != nil {
-		return err
-	}
-	log, err := c.logger(cfg)
-	if err != nil {
-		return err
-	}
-	db, err := c.openDB(ctx, cfg)
+	cfg, log, db, err := c.connect(ctx, nil)
 	if err != nil {
 		return err
 	}

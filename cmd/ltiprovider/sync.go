@@ -74,15 +74,7 @@ func cmdSync(ctx context.Context, c *cli) error {
 	c.args = c.args[1:]
 	c.flags.Init("ltiprovider sync "+sub, flag.ContinueOnError)
 	var f syncFlags
-	cfg, err := c.parse(f.register)
-	if err != nil {
-		return err
-	}
-	log, err := c.logger(cfg)
-	if err != nil {
-		return err
-	}
-	db, err := c.openDB(ctx, cfg)
+	cfg, log, db, err := c.connect(ctx, f.register)
 	if err != nil {
 		return err
 	}

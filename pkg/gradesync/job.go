@@ -137,31 +137,12 @@ func (j *Job) Run(ctx context.Context, o Options) (Result, error) {
 // tools returns the tools to plan: enabled, sending grades, and among ids
 // when given.
 func (j *Job) tools(ctx context.Context, ids []int64) ([]store.Tool, error) {
-	if len(ids) == 0 {
-		all, err := store.ListTools(ctx, j.DB)
-		if err != nil {
-			return nil, err
-		}
-		var out []store.Tool
-		for _, t := range all {
-			if !t.Disabled && t.SendGrades {
-				out = append(out, t)
-			}
-		}
-		return out, nil
+	tools, err := store.SelectTools(ctx, j.DB, ids, func(t *store.Tool) bool { return !t.Disabled && t.SendGrades })
+	var ns *store.ToolNotSelected
+	if errors.As(err, &ns) && !ns.Missing {
+		return nil, fmt.Errorf("%w: tool %d is disabled or does not send grades", ErrNoSuchTool, ns.ID)
+	} else if ns != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNoSuchTool, ns)
 	}
-	var out []store.Tool
-	for _, id := range ids {
-		t, err := store.GetTool(ctx, j.DB, id)
-		if errors.Is(err, database.ErrNotFound) {
-			return nil, fmt.Errorf("%w: tool %d does not exist", ErrNoSuchTool, id)
-		} else if err != nil {
-			return nil, err
-		}
-		if t.Disabled || !t.SendGrades {
-			return nil, fmt.Errorf("%w: tool %d is disabled or does not send grades", ErrNoSuchTool, id)
-		}
-		out = append(out, *t)
-	}
-	return out, nil
+	return tools, err
 }

@@ -198,36 +198,16 @@ func (s *Syncer) Run(ctx context.Context, o Options) (Result, error) {
 var ErrNoSuchTool = errors.New("membersync: no such tool syncing members")
 
 func (s *Syncer) tools(ctx context.Context, ids []int64) ([]store.Tool, error) {
-	syncs := func(t *store.Tool) bool {
+	tools, err := store.SelectTools(ctx, s.DB, ids, func(t *store.Tool) bool {
 		return !t.Disabled && t.SyncMembers && t.SyncMode >= store.SyncEnrolAndUnenrol && t.SyncMode <= store.SyncUnenrolMissing
+	})
+	var ns *store.ToolNotSelected
+	if errors.As(err, &ns) && !ns.Missing {
+		return nil, fmt.Errorf("%w: tool %d is disabled, does not sync members, or has no sync mode", ErrNoSuchTool, ns.ID)
+	} else if ns != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNoSuchTool, ns)
 	}
-	if len(ids) == 0 {
-		all, err := store.ListTools(ctx, s.DB)
-		if err != nil {
-			return nil, err
-		}
-		var out []store.Tool
-		for _, t := range all {
-			if syncs(&t) {
-				out = append(out, t)
-			}
-		}
-		return out, nil
-	}
-	var out []store.Tool
-	for _, id := range ids {
-		t, err := store.GetTool(ctx, s.DB, id)
-		if errors.Is(err, database.ErrNotFound) {
-			return nil, fmt.Errorf("%w: tool %d does not exist", ErrNoSuchTool, id)
-		} else if err != nil {
-			return nil, err
-		}
-		if !syncs(t) {
-			return nil, fmt.Errorf("%w: tool %d is disabled, does not sync members, or has no sync mode", ErrNoSuchTool, id)
-		}
-		out = append(out, *t)
-	}
-	return out, nil
+	return tools, err
 }
 
 // syncTool syncs one tool and records its status.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -103,6 +104,51 @@ func ListTools(ctx context.Context, q database.Querier) ([]Tool, error) {
 	var tools []Tool
 	err := q.Select(ctx, &tools, "SELECT "+toolColumns+" FROM {local_ltiprovider} ORDER BY id")
 	return tools, err
+}
+
+// ToolNotSelected says why SelectTools refused a tool asked for by id.
+type ToolNotSelected struct {
+	ID      int64
+	Missing bool // no such tool; otherwise the job's filter left it out
+}
+
+func (e *ToolNotSelected) Error() string {
+	if e.Missing {
+		return fmt.Sprintf("tool %d does not exist", e.ID)
+	}
+	return fmt.Sprintf("tool %d is not selected", e.ID)
+}
+
+// SelectTools returns the tools a job works on: with no ids, every tool
+// that keep accepts, oldest first; with ids, those tools, each of which
+// must exist and be accepted (else a *ToolNotSelected).
+func SelectTools(ctx context.Context, q database.Querier, ids []int64, keep func(*Tool) bool) ([]Tool, error) {
+	var out []Tool
+	if len(ids) == 0 {
+		all, err := ListTools(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for i := range all {
+			if keep(&all[i]) {
+				out = append(out, all[i])
+			}
+		}
+		return out, nil
+	}
+	for _, id := range ids {
+		t, err := GetTool(ctx, q, id)
+		if errors.Is(err, database.ErrNotFound) {
+			return nil, &ToolNotSelected{ID: id, Missing: true}
+		} else if err != nil {
+			return nil, err
+		}
+		if !keep(t) {
+			return nil, &ToolNotSelected{ID: id}
+		}
+		out = append(out, *t)
+	}
+	return out, nil
 }
 
 // writableColumns are the columns InsertTool and UpdateTool write.
