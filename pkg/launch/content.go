@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/accesslib"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/content"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/lti11"
@@ -132,6 +134,9 @@ func createResource(ctx context.Context, tx *database.Tx, s *state) error {
 		if !content.RoleAllowed(allowed, s.msg.Get("roles")) {
 			return errNotSetUp
 		}
+		if err := canAddActivity(ctx, tx, s, kind); err != nil {
+			return err
+		}
 		description := s.msg.Get("resource_link_description")
 		if description == "" {
 			description = s.msg.Get("custom_resource_link_description")
@@ -143,6 +148,34 @@ func createResource(ctx context.Context, tx *database.Tx, s *state) error {
 		}
 		// The creator lands on the new activity's settings, as with the plugin.
 		s.dest = s.h.wwwroot + "/course/modedit.php?update=" + strconv.FormatInt(cmID, 10)
+	}
+	return nil
+}
+
+// canAddActivity is can_add_moduleinfo()'s check, which create_module()
+// makes for the user: moodle/course:manageactivities in the course, and
+// mod/<type>:addinstance when the module defines it (course_allowed_module).
+// The roles allowed to create resources only say which LTI roles may ask;
+// Moodle's permissions still decide.
+func canAddActivity(ctx context.Context, tx *database.Tx, s *state, kind string) error {
+	checker := accesslib.Checker{Q: tx, Site: s.site}
+	capabilities := []string{"moodle/course:manageactivities"}
+	addInstance := "mod/" + kind + ":addinstance"
+	exists, err := accesslib.CapabilityExists(ctx, tx, addInstance)
+	if err != nil {
+		return err
+	}
+	if exists {
+		capabilities = append(capabilities, addInstance)
+	}
+	for _, capability := range capabilities {
+		ok, err := checker.HasCapability(ctx, s.user.ID, capability, s.courseCtx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &provision.Refusal{Msg: fmt.Sprintf("The activity of this link has not been set up yet, and your role in this course may not add it: Moodle requires the capability %s.", capability)}
+		}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -152,4 +153,34 @@ func TestLaunchCreatesResource(t *testing.T) {
 	// Learners may not create.
 	e.wantConsumerError(e.launch(tool, launchForm("1002", "resource_link_id", "link-y", "custom_resource_link_type", "page",
 		"resource_link_title", "X")), "https://lms.example/mod/lti/return.php", "not been set up")
+}
+
+// Creating an activity is create_module(), which Moodle allows only to a
+// user with moodle/course:manageactivities and mod/<type>:addinstance in
+// the course: an LTI role listed in rolesallowedcreateresources is not
+// enough. A refused launch writes nothing.
+func TestLaunchCreatesResourceOnlyWithMoodlesCapabilities(t *testing.T) {
+	e := contentEnv(t)
+	form := func(nonce, link, kind string) url.Values {
+		return launchForm(nonce, "resource_link_id", link, "custom_resource_link_type", kind, "resource_link_title", "New "+kind,
+			"roles", "Instructor", "user_id", "creator-"+nonce)
+	}
+	// Instructors get the non-editing teacher role: no manageactivities.
+	viewer := e.courseTool(func(t *store.Tool) { t.CRoleInst = 4 })
+	users := e.tdb.Count(t, "user", "1=1")
+	e.wantConsumerError(e.launch(viewer, form("2001", "link-v", "page")), "https://lms.example/mod/lti/return.php",
+		"moodle/course:manageactivities")
+	if n := e.tdb.Count(t, "course_modules", "idnumber = 'link-v'"); n != 0 || e.tdb.Count(t, "user", "1=1") != users {
+		t.Fatalf("a refused launch wrote: %d activities, %d users before, %d after", n, users, e.tdb.Count(t, "user", "1=1"))
+	}
+	// Editing teachers may add activities, but not quizzes where the course
+	// prohibits it for them.
+	editor := e.courseTool()
+	e.tdb.Exec(t, `INSERT INTO {role_capabilities} (contextid, roleid, capability, permission, timemodified, modifierid)
+		VALUES (13, 3, 'mod/quiz:addinstance', -1000, 1, 2)`)
+	e.wantConsumerError(e.launch(editor, form("2002", "link-q", "quiz")), "https://lms.example/mod/lti/return.php",
+		"mod/quiz:addinstance")
+	resp := e.launch(editor, form("2003", "link-f", "forum"))
+	cm := e.row("SELECT id FROM {course_modules} WHERE idnumber = 'link-f'")
+	e.wantRedirect(resp, fmt.Sprintf("/course/modedit.php?update=%v", cm["id"]))
 }

@@ -67,9 +67,11 @@ var steps = []step{
 	{"tool context", loadToolContext},
 	{"user", provisionUser},
 	{"destination", chooseDestination},
-	{"resource", createResource},
 	{"enrol", enrol},
 	{"group", addToGroup},
+	// After enrolment: creating an activity needs the capabilities the
+	// launch's own role assignment gives (as create_module() checks them).
+	{"resource", createResource},
 	{"tool user", recordToolUser},
 	{"outcome", recordOutcome},
 	{"layout", saveLayout},
