@@ -126,6 +126,11 @@ func createResource(ctx context.Context, tx *database.Tx, s *state) error {
 		if err != nil {
 			return err
 		}
+		// The copy adds an activity of the source's type: the same
+		// permission as creating one (refused, the copy is rolled back).
+		if err := canAddActivity(ctx, tx, s, cm.ModName); err != nil {
+			return err
+		}
 		s.dest = s.h.wwwroot + "/mod/" + cm.ModName + "/view.php?id=" + strconv.FormatInt(cm.ID, 10)
 	case kind != "" && title != "":
 		if len(allowed) == 0 {

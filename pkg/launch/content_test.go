@@ -183,4 +183,11 @@ func TestLaunchCreatesResourceOnlyWithMoodlesCapabilities(t *testing.T) {
 	resp := e.launch(editor, form("2003", "link-f", "forum"))
 	cm := e.row("SELECT id FROM {course_modules} WHERE idnumber = 'link-f'")
 	e.wantRedirect(resp, fmt.Sprintf("/course/modedit.php?update=%v", cm["id"]))
+	// A copy adds an activity too: the same rule, and the copy is undone.
+	modules := e.tdb.Count(t, "course_modules", "1=1")
+	e.wantConsumerError(e.launch(viewer, launchForm("2004", "resource_link_id", "link-c", "custom_resource_link_copy_id", "TPL-QUIZ",
+		"roles", "Instructor", "user_id", "copier")), "https://lms.example/mod/lti/return.php", "moodle/course:manageactivities")
+	if n := e.tdb.Count(t, "course_modules", "1=1"); n != modules {
+		t.Fatalf("a refused copy left %d course modules", n-modules)
+	}
 }
