@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 )
@@ -45,14 +46,12 @@ func AddModule(ctx context.Context, q database.Querier, env Env, m NewModule) (i
 		if err != nil {
 			return 0, err
 		}
-		opts := fmt.Sprintf(`a:2:{s:10:"printintro";i:%d;s:17:"printlastmodified";i:%d;}`,
-			pc.Int("printintro", 0), pc.Int("printlastmodified", 1))
+		display := pc.Int("display", displayOpen)
 		instance, err = q.Insert(ctx, `INSERT INTO {page} (course, name, intro, introformat, content, contentformat,
 			legacyfiles, legacyfileslast, display, displayoptions, revision, timemodified) VALUES (?, ?, ?, 1, '', 1, 0, NULL, ?, ?, 1, ?)`,
-			m.Course, m.Name, m.Intro, pc.Int("display", 5), opts, env.Unix())
+			m.Course, m.Name, m.Intro, display, pageDisplayOptions(pc, display), env.Unix())
 	case "forum":
-		instance, err = q.Insert(ctx, "INSERT INTO {forum} (course, type, name, intro, introformat, timemodified) VALUES (?, 'general', ?, ?, 1, ?)",
-			m.Course, m.Name, m.Intro, env.Unix())
+		instance, err = addForum(ctx, q, env, m)
 	case "label":
 		instance, err = q.Insert(ctx, "INSERT INTO {label} (course, name, intro, introformat, timemodified) VALUES (?, ?, ?, 1, ?)",
 			m.Course, m.Name, m.Intro, env.Unix())
@@ -84,9 +83,16 @@ func AddModule(ctx context.Context, q database.Querier, env Env, m NewModule) (i
 	if m.IDNumber != "" {
 		idnumber = m.IDNumber
 	}
+	// A label shows its text on the course page: its form sends
+	// showdescription = 1; the others leave it off. lang '' is the form's
+	// "do not force".
+	showDescription := 0
+	if m.Type == "label" {
+		showDescription = 1
+	}
 	cmID, err := q.Insert(ctx, `INSERT INTO {course_modules} (course, module, instance, section, idnumber, added, visible,
-		visibleoncoursepage, visibleold, groupmode) VALUES (?, ?, ?, 0, ?, ?, 1, 1, 1, ?)`,
-		m.Course, moduleID, instance, idnumber, env.Unix(), groupmode)
+		visibleoncoursepage, visibleold, groupmode, showdescription, lang) VALUES (?, ?, ?, 0, ?, ?, 1, 1, 1, ?, ?, '')`,
+		m.Course, moduleID, instance, idnumber, env.Unix(), groupmode, showDescription)
 	if err != nil {
 		return 0, fmt.Errorf("creating the course module: %w", err)
 	}
@@ -110,6 +116,9 @@ func AddModule(ctx context.Context, q database.Querier, env Env, m NewModule) (i
 		Target: "course_module", ObjectTable: "course_modules", ObjectID: cmID, CRUD: "c", EduLevel: LevelTeaching,
 		Context: mctx, CourseID: m.Course, Other: Fields{{"modulename", m.Type}, {"instanceid", instance}, {"name", m.Name}}}))
 	if err != nil {
+		return 0, err
+	}
+	if err := recordRecentActivity(ctx, q, env, m.Course, cmID); err != nil {
 		return 0, err
 	}
 	return cmID, BumpCacheRev(ctx, q, env, m.Course)
@@ -173,15 +182,130 @@ func addQuizGradeItem(ctx context.Context, q database.Querier, env Env, course *
 	if m.IDNumber != "" {
 		idnumber = m.IDNumber
 	}
-	_, err = q.Exec(ctx, `INSERT INTO {grade_items} (courseid, categoryid, itemname, itemtype, itemmodule, iteminstance, itemnumber,
+	// grade_item::insert(): the new item and the course total need a
+	// regrade, which Moodle makes on the next view of grades.
+	itemID, err := q.Insert(ctx, `INSERT INTO {grade_items} (courseid, categoryid, itemname, itemtype, itemmodule, iteminstance, itemnumber,
 		idnumber, gradetype, grademax, grademin, sortorder, needsupdate, timecreated, timemodified)
-		VALUES (?, ?, ?, 'mod', 'quiz', ?, 0, ?, 1, ?, 0, ?, 0, ?, ?)`,
+		VALUES (?, ?, ?, 'mod', 'quiz', ?, 0, ?, 1, ?, 0, ?, 1, ?, ?)`,
 		course.ID, cat, m.Name, quizID, idnumber, grade, sortorder, env.Unix(), env.Unix())
+	if err != nil {
+		return err
+	}
+	if err := gradeItemHistory(ctx, q, env, itemID); err != nil {
+		return err
+	}
+	cctx, err := ContextOf(ctx, q, ContextCourse, course.ID)
+	if err != nil {
+		return err
+	}
+	err = env.Log.Write(ctx, q, env.event(Event{Name: `\core\event\grade_item_created`, Action: "created",
+		Target: "grade_item", ObjectTable: "grade_items", ObjectID: itemID, CRUD: "c", EduLevel: LevelOther,
+		Context: cctx, CourseID: course.ID, Other: Fields{{"itemname", m.Name}, {"itemtype", "mod"}, {"itemmodule", "quiz"}}}))
 	if err != nil {
 		return err
 	}
 	_, err = q.Exec(ctx, "UPDATE {grade_items} SET needsupdate = 1 WHERE courseid = ? AND itemtype = 'course'", course.ID)
 	return err
+}
+
+// gradeItemHistory is grade_object::insert()'s history row (action 1,
+// insert) of a grade item, unless $CFG->disablegradehistory.
+func gradeItemHistory(ctx context.Context, q database.Querier, env Env, itemID int64) error {
+	if env.Site.Bool("disablegradehistory") {
+		return nil
+	}
+	_, err := q.Exec(ctx, `INSERT INTO {grade_items_history} (action, oldid, source, timemodified, loggeduser, courseid,
+		categoryid, itemname, itemtype, itemmodule, iteminstance, itemnumber, iteminfo, idnumber, calculation, gradetype,
+		grademax, grademin, scaleid, outcomeid, gradepass, multfactor, plusfactor, aggregationcoef, aggregationcoef2,
+		sortorder, hidden, locked, locktime, needsupdate, display, decimals, weightoverride)
+		SELECT 1, id, NULL, ?, ?, courseid, categoryid, itemname, itemtype, itemmodule, iteminstance, itemnumber, iteminfo,
+		idnumber, calculation, gradetype, grademax, grademin, scaleid, outcomeid, gradepass, multfactor, plusfactor,
+		aggregationcoef, aggregationcoef2, sortorder, hidden, locked, locktime, needsupdate, display, decimals, weightoverride
+		FROM {grade_items} WHERE id = ?`, env.Unix(), nullUser(env.UserID), itemID)
+	return err
+}
+
+func nullUser(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// recordRecentActivity is block_recent_activity's observer of
+// course_module_created, where that block is installed: the row its
+// "Recent activity" block lists.
+func recordRecentActivity(ctx context.Context, q database.Querier, env Env, courseID, cmID int64) error {
+	// Installed blocks have a row in {block}; their tables exist then.
+	var n int
+	if err := q.Get(ctx, &n, "SELECT COUNT(*) FROM {block} WHERE name = 'recent_activity'"); err != nil {
+		return err
+	}
+	if n == 0 {
+		return nil
+	}
+	_, err := q.Exec(ctx, "INSERT INTO {block_recent_activity} (courseid, cmid, timecreated, userid, action, modname) VALUES (?, ?, ?, ?, 0, NULL)",
+		courseID, cmID, env.Unix(), env.UserID)
+	return err
+}
+
+// resourcelib's display modes that change a page's displayoptions.
+const (
+	displayOpen  = 5
+	displayPopup = 6
+)
+
+// pageDisplayOptions is page_add_instance()'s serialised displayoptions
+// with the form's defaults: the checkboxes' values arrive as strings, the
+// popup size (only for popups) as integers.
+func pageDisplayOptions(pc PluginConfig, display int64) string {
+	var b strings.Builder
+	n := 2
+	if display == displayPopup {
+		n = 4
+	}
+	fmt.Fprintf(&b, "a:%d:{", n)
+	if display == displayPopup {
+		fmt.Fprintf(&b, `s:10:"popupwidth";i:%d;s:11:"popupheight";i:%d;`, pc.Int("popupwidth", 620), pc.Int("popupheight", 450))
+	}
+	for _, kv := range []struct {
+		key string
+		def int64
+	}{{"printintro", 0}, {"printlastmodified", 1}} {
+		v := strconv.FormatInt(pc.Int(kv.key, kv.def), 10)
+		fmt.Fprintf(&b, `s:%d:"%s";s:%d:"%s";`, len(kv.key), kv.key, len(v), v)
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// Forum subscription modes and read tracking (mod/forum/lib.php).
+const (
+	forumTrackingOptional = 1
+	forumTrackingForced   = 2
+)
+
+// addForum writes a general forum with the forum form's defaults, which
+// come from the site's forum settings ($CFG->forum_*) and the default
+// point grade for ratings, as forum_add_instance() stores them.
+func addForum(ctx context.Context, q database.Querier, env Env, m NewModule) (int64, error) {
+	site := env.Site
+	// With auto subscription (forumInitialSubscribe) forum_add_instance()
+	// also subscribes everyone enrolled by then; here only those enrolled
+	// later are, by Moodle's own enrolment observer.
+	subscription := site.Int("forum_subscription", 0)
+	tracking := site.Int("forum_trackingtype", forumTrackingOptional)
+	if !site.Bool("forum_allowforcedreadtracking") && tracking == forumTrackingForced {
+		tracking = forumTrackingOptional
+	}
+	var rssType, rssArticles int64
+	if site.Bool("enablerssfeeds") && site.Bool("forum_enablerssfeeds") {
+		rssType, rssArticles = site.Int("forum_rsstype", 0), site.Int("forum_rssarticles", 0)
+	}
+	return q.Insert(ctx, `INSERT INTO {forum} (course, type, name, intro, introformat, maxbytes, maxattachments,
+		forcesubscribe, trackingtype, rsstype, rssarticles, scale, timemodified) VALUES (?, 'general', ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.Course, m.Name, m.Intro, site.Int("forum_maxbytes", 512000), site.Int("forum_maxattachments", 9), subscription,
+		tracking, rssType, rssArticles, site.Int("gradepointdefault", 100), env.Unix())
 }
 
 // CourseGradeCategory returns a course's top grade category, creating it and
