@@ -147,6 +147,17 @@ func TestLaunchCreatesResource(t *testing.T) {
 		t.Errorf("page %v", cm)
 	}
 	e.wantRedirect(e.launch(tool, launchForm("1002", form...)), fmt.Sprintf("/mod/page/view.php?id=%v", cm["id"]))
+	// An assignment, by the instructor who launched: theirs are its events.
+	resp = e.launch(tool, launchForm("1003", "resource_link_id", "link-a", "custom_resource_link_type", "assign",
+		"resource_link_title", "Essay", "roles", "Instructor"))
+	a := e.row("SELECT cm.id, a.name, a.duedate, a.nosubmissions FROM {course_modules} cm JOIN {assign} a ON a.id = cm.instance " +
+		"WHERE cm.idnumber = 'link-a'")
+	e.wantRedirect(resp, fmt.Sprintf("/course/modedit.php?update=%v", a["id"]))
+	creator := e.row("SELECT userid FROM {logstore_standard_log} WHERE eventname LIKE '%course_module_created' AND objectid = ?", a["id"])
+	if a["name"] != "Essay" || a["duedate"] == "0" || a["nosubmissions"] != "0" || creator["userid"] == "0" ||
+		e.tdb.Count(t, "event", "modulename = 'assign' AND eventtype IN ('due', 'gradingdue') AND userid = ?", creator["userid"]) != 2 {
+		t.Errorf("assignment %v, created by %v", a, creator)
+	}
 	// A type the service cannot create is a clear refusal.
 	e.wantConsumerError(e.launch(tool, launchForm("1001", "resource_link_id", "link-x", "custom_resource_link_type", "workshop",
 		"resource_link_title", "Peer review", "roles", "Instructor")), "https://lms.example/mod/lti/return.php", "cannot be created")

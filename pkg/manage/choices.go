@@ -159,16 +159,7 @@ func Activities(ctx context.Context, q database.Querier, courseID int64) ([]Acti
 // SiteLocation is the time zone Moodle uses for the site's dates:
 // forcetimezone, else timezone, else (99) the server's.
 func SiteLocation(site *moodle.Site) *time.Location {
-	for _, name := range []string{"forcetimezone", "timezone"} {
-		v := site.Get(name)
-		if v == "" || v == "99" {
-			continue
-		}
-		if loc, err := time.LoadLocation(v); err == nil {
-			return loc
-		}
-	}
-	return time.Local
+	return moodle.ServerLocation(site)
 }
 
 // CourseByIDOrIDNumber finds a course by id or, failing that, by its

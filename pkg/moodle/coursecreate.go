@@ -553,19 +553,12 @@ func (e Env) addDays(unix int64, days int) int64 {
 	return time.Unix(unix, 0).In(e.location()).AddDate(0, 0, days).Unix()
 }
 
-// location is $CFG->forcetimezone, else $CFG->timezone; "99" means the
-// server's own zone.
+// location is the site's timezone (ServerLocation).
 func (e Env) location() *time.Location {
-	for _, name := range []string{"forcetimezone", "timezone"} {
-		v, _ := e.config(name)
-		if v == "" || v == "99" {
-			continue
-		}
-		if loc, err := time.LoadLocation(v); err == nil {
-			return loc
-		}
+	if e.Site == nil {
+		return time.Local
 	}
-	return time.Local
+	return ServerLocation(e.Site)
 }
 
 func (e Env) configBool(name string) bool {

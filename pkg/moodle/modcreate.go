@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 )
@@ -27,7 +28,7 @@ type NewModule struct {
 // CreatableModules are the types AddModule knows: the instance row their
 // add-instance function writes with the form's defaults (the site's
 // settings for the module), and what goes with it.
-var CreatableModules = []string{"book", "forum", "label", "page", "quiz"}
+var CreatableModules = []string{"assign", "book", "forum", "label", "page", "quiz"}
 
 // AddModule creates an activity by SQL the way add_moduleinfo() does with
 // the module form's defaults: the instance row, the course module (visible,
@@ -65,6 +66,11 @@ func AddModule(ctx context.Context, q database.Querier, env Env, m NewModule) (i
 			m.Course, m.Name, m.Intro, pc.Int("numbering", 1), env.Unix(), env.Unix())
 	case "quiz":
 		instance, err = addQuiz(ctx, q, env, m)
+	case "assign":
+		var loc *time.Location
+		if loc, err = UserLocation(ctx, q, env.Site, env.UserID); err == nil {
+			instance, err = addAssign(ctx, q, env, m, loc)
+		}
 	default:
 		return 0, fmt.Errorf("%w: %q", ErrModuleType, m.Type)
 	}
@@ -107,8 +113,24 @@ func AddModule(ctx context.Context, q database.Querier, env Env, m NewModule) (i
 	if _, err := AddToSection(ctx, q, env, m.Course, cmID, m.Section, 0); err != nil {
 		return 0, err
 	}
-	if m.Type == "quiz" {
-		if err := addQuizGradeItem(ctx, q, env, course, instance, m); err != nil {
+	switch m.Type {
+	case "quiz":
+		var grade string
+		if err := q.Get(ctx, &grade, "SELECT grade FROM {quiz} WHERE id = ?", instance); err != nil {
+			return 0, err
+		}
+		if err := addGradeItem(ctx, q, env, course, m, instance, grade); err != nil {
+			return 0, err
+		}
+	case "assign":
+		if err := addAssignEvents(ctx, q, env, m.Course, instance); err != nil {
+			return 0, err
+		}
+		var grade string
+		if err := q.Get(ctx, &grade, "SELECT grade FROM {assign} WHERE id = ?", instance); err != nil {
+			return 0, err
+		}
+		if err := addGradeItem(ctx, q, env, course, m, instance, grade); err != nil {
 			return 0, err
 		}
 	}
@@ -162,14 +184,11 @@ func addQuiz(ctx context.Context, q database.Querier, env Env, m NewModule) (int
 	return id, err
 }
 
-// addQuizGradeItem writes the quiz's grade item as quiz_grade_item_update()
-// does: out of the quiz's grade, in the course's top grade category, last;
-// the course total is flagged for a regrade.
-func addQuizGradeItem(ctx context.Context, q database.Querier, env Env, course *Course, quizID int64, m NewModule) error {
-	var grade string
-	if err := q.Get(ctx, &grade, "SELECT grade FROM {quiz} WHERE id = ?", quizID); err != nil {
-		return err
-	}
+// addGradeItem writes a new activity's grade item as its
+// <module>_grade_item_update() does through grade_update(): a point grade
+// out of grade, in the course's top grade category, last; the course
+// total is flagged for a regrade.
+func addGradeItem(ctx context.Context, q database.Querier, env Env, course *Course, m NewModule, instance int64, grade string) error {
 	cat, err := CourseGradeCategory(ctx, q, env, course.ID)
 	if err != nil {
 		return err
@@ -186,8 +205,8 @@ func addQuizGradeItem(ctx context.Context, q database.Querier, env Env, course *
 	// regrade, which Moodle makes on the next view of grades.
 	itemID, err := q.Insert(ctx, `INSERT INTO {grade_items} (courseid, categoryid, itemname, itemtype, itemmodule, iteminstance, itemnumber,
 		idnumber, gradetype, grademax, grademin, sortorder, needsupdate, timecreated, timemodified)
-		VALUES (?, ?, ?, 'mod', 'quiz', ?, 0, ?, 1, ?, 0, ?, 1, ?, ?)`,
-		course.ID, cat, m.Name, quizID, idnumber, grade, sortorder, env.Unix(), env.Unix())
+		VALUES (?, ?, ?, 'mod', ?, ?, 0, ?, 1, ?, 0, ?, 1, ?, ?)`,
+		course.ID, cat, m.Name, m.Type, instance, idnumber, grade, sortorder, env.Unix(), env.Unix())
 	if err != nil {
 		return err
 	}
@@ -200,7 +219,7 @@ func addQuizGradeItem(ctx context.Context, q database.Querier, env Env, course *
 	}
 	err = env.Log.Write(ctx, q, env.event(Event{Name: `\core\event\grade_item_created`, Action: "created",
 		Target: "grade_item", ObjectTable: "grade_items", ObjectID: itemID, CRUD: "c", EduLevel: LevelOther,
-		Context: cctx, CourseID: course.ID, Other: Fields{{"itemname", m.Name}, {"itemtype", "mod"}, {"itemmodule", "quiz"}}}))
+		Context: cctx, CourseID: course.ID, Other: Fields{{"itemname", m.Name}, {"itemtype", "mod"}, {"itemmodule", m.Type}}}))
 	if err != nil {
 		return err
 	}
