@@ -2,7 +2,6 @@ package moodleauth
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -104,16 +103,6 @@ func (a *Authenticator) sessionData(ctx context.Context, sid string) ([]byte, er
 		return nil, fmt.Errorf("%w: %v", ErrSessionUnreadable, err)
 	}
 	return data, nil
-}
-
-// gunzip undoes the redis handler's gzip compressor.
-func gunzip(b []byte) ([]byte, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		return nil, err
-	}
-	defer zr.Close()
-	return io.ReadAll(io.LimitReader(zr, maxSessionData))
 }
 
 // sessionFlag reports whether the session variable name (an object, like

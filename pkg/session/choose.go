@@ -5,6 +5,7 @@ import (
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/phpredis"
 )
 
 // Strategy names, as the session.strategy option spells them.
@@ -74,12 +75,10 @@ func Choose(cfg config.Session, site *moodle.Site) (Choice, error) {
 // redisFormatProblem says why the service cannot write Moodle's Redis
 // sessions with these settings, or "".
 func redisFormatProblem(cfg config.Session) string {
-	switch {
-	case cfg.RedisSerializerIgbinary:
-		return "its sessions are serialised with igbinary (session_redis_serializer_use_igbinary), which the service does not write"
-	case cfg.RedisCompressor != "" && cfg.RedisCompressor != "none" && cfg.RedisCompressor != "gzip":
-		return "its sessions are compressed with " + cfg.RedisCompressor + " (session_redis_compressor), which the service does not write"
-	case cfg.RedisHost == "":
+	if _, err := phpredis.FormatOf(cfg); err != nil {
+		return err.Error()
+	}
+	if cfg.RedisHost == "" {
 		return "session_redis_host is not set"
 	}
 	return ""

@@ -96,14 +96,16 @@ func TestChoose(t *testing.T) {
 		{"config.php wins over dbsessions", config.Session{Strategy: "auto", HandlerClass: `core\session\file`}, site("1"), session.File, false},
 		{"redis", redisCfg, site("0"), session.Redis, false},
 		{"redis with gzip", config.Session{HandlerClass: `\core\session\redis`, RedisHost: "r", RedisCompressor: "gzip"}, site("0"), session.Redis, false},
-		{"redis with igbinary", config.Session{HandlerClass: `\core\session\redis`, RedisHost: "r", RedisSerializerIgbinary: true}, site("0"), session.Autologin, false},
-		{"redis with zstd", config.Session{HandlerClass: `\core\session\redis`, RedisHost: "r", RedisCompressor: "zstd"}, site("0"), session.Autologin, false},
+		{"redis with igbinary", config.Session{HandlerClass: `\core\session\redis`, RedisHost: "r", RedisSerializerIgbinary: true}, site("0"), session.Redis, false},
+		{"redis with zstd", config.Session{HandlerClass: `\core\session\redis`, RedisHost: "r", RedisCompressor: "zstd"}, site("0"), session.Redis, false},
+		{"redis with another compressor", config.Session{HandlerClass: `\core\session\redis`, RedisHost: "r", RedisCompressor: "lz4"}, site("0"), session.Autologin, false},
 		{"memcached", config.Session{HandlerClass: `\core\session\memcached`}, site("0"), session.Autologin, false},
 		{"unknown handler", config.Session{HandlerClass: `\local_x\session\mine`}, site("0"), session.Autologin, false},
 		{"forced autologin", config.Session{Strategy: "autologin"}, site("1"), session.Autologin, false},
 		{"forced file on a custom handler", config.Session{Strategy: "file", HandlerClass: `\local_x\session\mine`}, site("0"), session.File, false},
 		{"forced database while Moodle uses files", config.Session{Strategy: "database"}, site("0"), session.Database, true},
-		{"forced redis with igbinary", config.Session{Strategy: "redis", HandlerClass: `\core\session\redis`, RedisHost: "r", RedisSerializerIgbinary: true}, site("0"), session.Redis, true},
+		{"forced redis with igbinary", config.Session{Strategy: "redis", HandlerClass: `\core\session\redis`, RedisHost: "r", RedisSerializerIgbinary: true}, site("0"), session.Redis, false},
+		{"forced redis without a host", config.Session{Strategy: "redis", HandlerClass: `\core\session\redis`}, site("0"), session.Redis, true},
 	}
 	for _, tc := range cases {
 		c, err := session.Choose(tc.cfg, tc.site)

@@ -156,11 +156,7 @@ func (m *Manager) checkRedisStore(ctx context.Context, e *doctor.Env) doctor.Res
 		return doctorFail("the Redis user needs write access to Moodle's session keys", "cannot write to Redis: %v", err)
 	}
 	rs.client.Del(ctx, key)
-	format := "plain PHP serialisation"
-	if rs.gzip {
-		format += ", gzip"
-	}
-	return doctorPass("Redis %s reachable and writable; keys %q, %s; lifetime %s", version, rs.prefix+"session_<sid>", format, rs.timeout)
+	return doctorPass("Redis %s reachable and writable; keys %q, %s; lifetime %s", version, rs.prefix+"session_<sid>", rs.format, rs.timeout)
 }
 
 func (m *Manager) checkCookie(ctx context.Context, e *doctor.Env) doctor.Result {

@@ -16,6 +16,7 @@ import (
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/phpredis"
 )
 
 // SiteSource gives Moodle's current settings; *moodle.SiteCache is one.
@@ -136,8 +137,11 @@ func (m *Manager) store(c Choice, site *moodle.Site) (store, error) {
 			freq = 20
 		}
 		life := time.Duration(int64(site.SessionTimeout().Seconds())+freq+60) * time.Second
-		return redisStore{client: m.redis, prefix: m.cfg.Session.RedisPrefix, gzip: m.cfg.Session.RedisCompressor == "gzip",
-			timeout: life, log: m.log}, nil
+		format, err := phpredis.FormatOf(m.cfg.Session)
+		if err != nil {
+			return nil, err
+		}
+		return redisStore{client: m.redis, prefix: m.cfg.Session.RedisPrefix, format: format, timeout: life, log: m.log}, nil
 	}
 	return rowStore{}, nil
 }

@@ -1,8 +1,6 @@
 package session
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -16,13 +14,14 @@ import (
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
-	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/phpserialize"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/phpredis"
 )
 
 // redisStore is Moodle 4.5's \core\session\redis (lib/classes/session/
 // redis.php). It keeps no sessions rows. phpredis runs with
-// OPT_SERIALIZER = SERIALIZER_PHP and OPT_PREFIX = session_redis_prefix,
-// so every key carries the prefix and every hash value is PHP-serialised:
+// OPT_SERIALIZER = SERIALIZER_PHP (or SERIALIZER_IGBINARY) and OPT_PREFIX
+// = session_redis_prefix, so every key carries the prefix and every hash
+// value is serialised (pkg/phpredis):
 //
 //	<prefix>session_<sid>  hash: id, state, sid, userid, sessdata,
 //	                       timecreated, timemodified, firstip, lastip
@@ -33,7 +32,7 @@ import (
 type redisStore struct {
 	client  redis.UniversalClient
 	prefix  string
-	gzip    bool
+	format  phpredis.Format
 	timeout time.Duration // Moodle's session lifetime in Redis
 	log     *slog.Logger
 }
@@ -89,30 +88,23 @@ func (r redisStore) userKey(userID int64) string {
 	return r.prefix + "user_" + strconv.FormatInt(userID, 10)
 }
 
-// ser is phpredis's SERIALIZER_PHP applied to one value.
-func ser(v any) string {
-	b, err := phpserialize.Marshal(v)
+// ser is phpredis's serializer applied to one value.
+func (r redisStore) ser(v any) string {
+	s, err := r.format.Value(v)
 	if err != nil {
-		panic(err) // only scalars are passed
+		panic(err) // only strings and int64 are passed
 	}
-	return string(b)
+	return s
 }
 
 // sessionHash is the hash add_session() writes, with the session data the
 // login request's write() adds (compressed first when Moodle compresses).
 func (r redisStore) sessionHash(s newSession) (map[string]any, error) {
-	data := s.data
-	if r.gzip {
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		if _, err := zw.Write(data); err != nil {
-			return nil, err
-		}
-		if err := zw.Close(); err != nil {
-			return nil, err
-		}
-		data = buf.Bytes()
+	data, err := r.format.Compress(s.data)
+	if err != nil {
+		return nil, err
 	}
+	ser := r.ser
 	t := s.now.Unix()
 	return map[string]any{
 		"id": ser(s.sid), "state": ser("0"), "sid": ser(s.sid), "userid": ser(s.userID),
@@ -130,7 +122,7 @@ func (r redisStore) write(ctx context.Context, tx *database.Tx, s newSession) er
 	// Registered first: a write that half succeeded is undone too.
 	tx.OnRollback(func() { r.remove(s.sid, s.userID) })
 	_, err = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, uk, s.sid, ser(s.now.Unix()))
+		p.HSet(ctx, uk, s.sid, r.ser(s.now.Unix()))
 		p.Expire(ctx, uk, r.timeout)
 		p.HSet(ctx, sk, hash)
 		p.Expire(ctx, sk, r.timeout)
@@ -167,10 +159,8 @@ func (r redisStore) destroy(ctx context.Context, q database.Querier, sid string)
 			r.log.Warn("cannot destroy a redis session", "err", err)
 			return
 		}
-		if v, perr := phpserialize.Unmarshal([]byte(uid)); perr == nil {
-			if id, ok := v.(int64); ok {
-				r.client.HDel(dctx, r.userKey(id), sid)
-			}
+		if id, perr := r.format.Int(uid); perr == nil && id != 0 {
+			r.client.HDel(dctx, r.userKey(id), sid)
 		}
 		if err := r.client.Unlink(dctx, r.sessionKey(sid)).Err(); err != nil {
 			r.log.Warn("cannot destroy a redis session", "err", err)
@@ -196,10 +186,8 @@ func (r redisStore) sessionsOf(ctx context.Context, q database.Querier, userID i
 			return nil, fmt.Errorf("redis session: %w", err)
 		}
 		ref := sessionRef{SID: sid}
-		if v, err := phpserialize.Unmarshal([]byte(tc)); err == nil {
-			if n, ok := v.(int64); ok {
-				ref.TimeCreated = n
-			}
+		if n, err := r.format.Int(tc); err == nil {
+			ref.TimeCreated = n
 		}
 		refs = append(refs, ref)
 	}
