@@ -122,7 +122,7 @@ var options = []Option{
 		Help: "Connect to Redis over TLS.",
 		ptr:  func(c *Config) any { return &c.Session.RedisEncrypt }},
 	{Key: "session.redis_serializer_use_igbinary", Env: "LTIPROVIDER_SESSION_REDIS_IGBINARY", Flag: "session-redis-igbinary", PHP: "session_redis_serializer_use_igbinary", Default: "false",
-		Help: "Moodle stores Redis sessions with igbinary (the service cannot write that format; use the autologin strategy).",
+		Help: "Moodle stores Redis sessions with phpredis' igbinary serialiser instead of PHP's serialize().",
 		ptr:  func(c *Config) any { return &c.Session.RedisSerializerIgbinary }},
 	{Key: "session.redis_compressor", Env: "LTIPROVIDER_SESSION_REDIS_COMPRESSOR", Flag: "session-redis-compressor", PHP: "session_redis_compressor", Default: "none",
 		Help: "Compression of Redis session data: none, gzip or zstd.",
