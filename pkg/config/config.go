@@ -80,7 +80,7 @@ type Moodle struct {
 // Session is how Moodle keeps sessions, and how the service should hand a
 // browser over to Moodle after a launch.
 type Session struct {
-	// Strategy is auto, database, file, redis or autologin.
+	// Strategy is auto, database, file, redis, memcached or autologin.
 	Strategy     string
 	HandlerClass string // $CFG->session_handler_class
 	Cookie       string // $CFG->sessioncookie (suffix of MoodleSession)
@@ -105,6 +105,9 @@ type Session struct {
 	RedisSerializerIgbinary bool
 	RedisCompressor         string
 	RedisConnectionTimeout  time.Duration
+
+	MemcachedSavePath string
+	MemcachedPrefix   string
 }
 
 // Pictures bounds the download of the profile pictures launches send.

@@ -73,6 +73,9 @@ func (a *Authenticator) sessionData(ctx context.Context, sid string) ([]byte, er
 	if ds, ok := a.Sessions.(DataStore); ok {
 		return ds.Data(ctx, sid)
 	}
+	if a.SessionData != nil {
+		return a.SessionData.Data(ctx, sid)
+	}
 	if a.Sessions != nil {
 		return nil, fmt.Errorf("%w: its store keeps no data", ErrSessionUnreadable)
 	}

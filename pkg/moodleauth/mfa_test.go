@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/memcache"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodleauth"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/testenv"
@@ -122,8 +123,8 @@ func TestMFAPending(t *testing.T) {
 	check("broken", true, true)
 }
 
-// The redis handler's data: phpredis-serialised, gzip-compressed when
-// Moodle compresses; zstd is not read, so such sessions are pending.
+// The redis handler's data: phpredis-serialised, compressed when Moodle
+// compresses; data that does not decompress leaves the session pending.
 func TestMFAPendingFromRedis(t *testing.T) {
 	db, tdb := testenv.DB(t)
 	tdb.Exec(t, "UPDATE {config_plugins} SET value = '1' WHERE plugin = 'tool_mfa' AND name = 'enabled'")
@@ -187,6 +188,45 @@ func TestMFAPendingFromRedis(t *testing.T) {
 		pending, err := a.MFAPending(ctx, id)
 		if pending != tc.pending || errors.Is(err, moodleauth.ErrSessionUnreadable) != tc.unreadable {
 			t.Errorf("%s with %q: pending %v err %v", tc.sid, tc.compressor, pending, err)
+		}
+	}
+}
+
+// The memcached handler's data: the sessions row says who, the PHP
+// memcached extension's key <prefix><sid> holds the data.
+func TestMFAPendingFromMemcached(t *testing.T) {
+	db, tdb := testenv.DB(t)
+	tdb.Exec(t, "UPDATE {config_plugins} SET value = '1' WHERE plugin = 'tool_mfa' AND name = 'enabled'")
+	mc := memcache.Client{Addr: "127.0.0.1:11211", Timeout: 2 * time.Second}
+	prefix := fmt.Sprintf("memc.sess.key.mfa%d.", time.Now().UnixNano())
+	ctx := context.Background()
+	v := sessionVariants(t)
+	for sid, data := range map[string]string{"mc-passed": v["passed"], "mc-pending": v["pending: no flag"]} {
+		if err := mc.Set(ctx, prefix+sid, []byte(data), 60); err != nil {
+			t.Fatalf("memcached on 127.0.0.1:11211 is needed for this test (apt-get install memcached): %v", err)
+		}
+		tdb.Exec(t, "INSERT INTO {sessions} (state, sid, userid, sessdata, timecreated, timemodified, firstip, lastip) VALUES (0, ?, 3, NULL, ?, ?, '127.0.0.1', '127.0.0.1')",
+			sid, now.Unix()-100, now.Unix()-10)
+	}
+	tdb.Exec(t, "INSERT INTO {sessions} (state, sid, userid, sessdata, timecreated, timemodified, firstip, lastip) VALUES (0, 'mc-missing', 3, NULL, ?, ?, '127.0.0.1', '127.0.0.1')",
+		now.Unix()-100, now.Unix()-10)
+	cfg := &config.Config{}
+	cfg.Session = config.Session{HandlerClass: `\core\session\memcached`, MemcachedSavePath: "127.0.0.1:11211", MemcachedPrefix: prefix}
+	a, err := moodleauth.New(ctx, cfg, db, &moodle.SiteCache{DB: db, TTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Now = func() time.Time { return now }
+	for sid, want := range map[string]struct{ pending, unreadable bool }{
+		"mc-passed": {false, false}, "mc-pending": {true, false}, "mc-missing": {true, true},
+	} {
+		id, err := a.Identify(request("MoodleSession", sid))
+		if err != nil || !id.LoggedIn() {
+			t.Fatalf("%s: %v %+v", sid, err, id)
+		}
+		pending, err := a.MFAPending(ctx, id)
+		if pending != want.pending || errors.Is(err, moodleauth.ErrSessionUnreadable) != want.unreadable {
+			t.Errorf("%s: pending %v err %v", sid, pending, err)
 		}
 	}
 }

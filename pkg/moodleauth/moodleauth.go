@@ -97,6 +97,9 @@ type Authenticator struct {
 	// Sessions finds session records. Nil means the sessions table, which
 	// is right for the file, database and memcached handlers.
 	Sessions Store
+	// SessionData, when set, reads session data kept outside the sessions
+	// table and the folder (the memcached handler's).
+	SessionData DataStore
 	// SessionDir is where the file handler keeps session data
 	// ($CFG->session_file_save_path, else <dataroot>/sessions); it is read
 	// only to check multi-factor authentication (MFAPending).

@@ -3,9 +3,11 @@ package moodleauth
 import (
 	"context"
 	"path/filepath"
+	"time"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/memcache"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 )
 
@@ -29,6 +31,15 @@ func New(ctx context.Context, cfg *config.Config, db database.Querier, sites *mo
 			return nil, err
 		}
 		a.Sessions = store
+	}
+	if class, _ := moodle.SessionHandler(cfg.Session.HandlerClass, site); class == moodle.HandlerMemcached {
+		if addr, err := memcache.ServerOf(cfg.Session.MemcachedSavePath); err == nil {
+			prefix := cfg.Session.MemcachedPrefix
+			if prefix == "" {
+				prefix = "memc.sess.key."
+			}
+			a.SessionData = MemcachedData{Client: memcache.Client{Addr: addr, Timeout: 3 * time.Second}, Prefix: prefix}
+		}
 	}
 	return a, nil
 }

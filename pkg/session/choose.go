@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/memcache"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/phpredis"
 )
@@ -14,12 +15,13 @@ const (
 	Database  = "database"
 	File      = "file"
 	Redis     = "redis"
+	Memcached = "memcached"
 	Autologin = "autologin"
 )
 
 // Choice is the strategy that applies to a site, and why.
 type Choice struct {
-	Strategy string // database, file, redis or autologin
+	Strategy string // database, file, redis, memcached or autologin
 	Handler  string // Moodle's session handler class
 	Why      string // for doctor and the logs
 }
@@ -50,24 +52,32 @@ func Choose(cfg config.Session, site *moodle.Site) (Choice, error) {
 				c.Strategy, c.Why = Autologin, "Moodle keeps sessions in Redis, but "+redisProblem+" ("+why+")"
 			}
 		case moodle.HandlerMemcached:
-			c.Strategy, c.Why = Autologin, "Moodle keeps sessions in memcached, which the service does not write ("+why+")"
+			if _, err := memcache.ServerOf(cfg.MemcachedSavePath); err == nil {
+				c.Strategy, c.Why = Memcached, "Moodle keeps sessions in memcached ("+why+")"
+			} else {
+				c.Strategy, c.Why = Autologin, "Moodle keeps sessions in memcached, but "+err.Error()+" ("+why+")"
+			}
 		default:
 			c.Strategy, c.Why = Autologin, "Moodle uses the session handler "+handler+", which the service does not know ("+why+")"
 		}
 		return c, nil
 	}
 	c.Strategy, c.Why = want, "session.strategy is "+want+"; Moodle's handler is "+handler+" ("+why+")"
-	core := map[string]string{moodle.HandlerDatabase: Database, moodle.HandlerFile: File, moodle.HandlerRedis: Redis, moodle.HandlerMemcached: ""}
+	core := map[string]string{moodle.HandlerDatabase: Database, moodle.HandlerFile: File, moodle.HandlerRedis: Redis, moodle.HandlerMemcached: Memcached}
 	native, isCore := core[handler]
 	switch {
 	case want == Autologin:
 		return c, nil
-	case want != Database && want != File && want != Redis:
-		return c, fmt.Errorf("session.strategy %q is not one of auto, database, file, redis, autologin", want)
+	case want != Database && want != File && want != Redis && want != Memcached:
+		return c, fmt.Errorf("session.strategy %q is not one of auto, database, file, redis, memcached, autologin", want)
 	case isCore && native != want:
 		return c, fmt.Errorf("session.strategy is %s, but Moodle reads sessions with %s (%s), so the browser would land logged out; use auto or autologin", want, handler, why)
 	case want == Redis && redisProblem != "":
 		return c, fmt.Errorf("session.strategy is redis, but %s; use autologin", redisProblem)
+	case want == Memcached:
+		if _, err := memcache.ServerOf(cfg.MemcachedSavePath); err != nil {
+			return c, fmt.Errorf("session.strategy is memcached, but %v; use autologin", err)
+		}
 	}
 	return c, nil
 }

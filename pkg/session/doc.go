@@ -7,7 +7,10 @@
 //     sessdata (Moodle's \core\session\database);
 //   - file: <dataroot>/sessions/sess_<sid> plus the sessions row
 //     (\core\session\file, Moodle's default);
-//   - redis: the hashes of Moodle 4.5's \core\session\redis;
+//   - redis: the hashes of Moodle 4.5's \core\session\redis, serialised
+//     and compressed as the site says (pkg/phpredis);
+//   - memcached: the sessions row plus the PHP memcached extension's key
+//     (\core\session\memcached on one server, pkg/memcache);
 //   - autologin: a tool_mobile key and a redirect through Moodle's own
 //     admin/tool/mobile/autologin.php, which works with any handler.
 //

@@ -69,9 +69,11 @@ func (m *Manager) checkStore(ctx context.Context, e *doctor.Env) doctor.Result {
 		return m.checkFileStore(ctx, e)
 	case Redis:
 		return m.checkRedisStore(ctx, e)
+	case Memcached:
+		return m.checkMemcachedStore(ctx, e)
 	}
 	if p := m.autologinProblem(e.Site); p != "" {
-		return doctorFail("autologin is the only way to log users in on this site: "+p+"; or switch Moodle to a session handler the service writes (files, database, redis)",
+		return doctorFail("autologin is the only way to log users in on this site: "+p+"; or switch Moodle to a session handler the service writes (files, database, redis, memcached)",
 			"autologin will refuse every launch: %s", p)
 	}
 	// Moodle's autologin.php refuses nologin accounts, the default auth of
@@ -184,4 +186,26 @@ func (m *Manager) checkMFA(ctx context.Context, e *doctor.Env) doctor.Result {
 	_ = e.DB.Get(ctx, &goodauth, "SELECT value FROM {config_plugins} WHERE plugin = 'factor_auth' AND name = 'goodauth'")
 	return doctorPass("tool_mfa is on: Moodle asks LTI users for their factors on the first page after a launch, as after any login, "+
 		"unless a factor passes them (the Authentication type factor lists %q); see docs/sessions.md", goodauth)
+}
+
+// checkMemcachedStore writes and deletes a trial key on Moodle's memcached
+// server, and checks that the sessions table is writable (the handler
+// keeps its rows there).
+func (m *Manager) checkMemcachedStore(ctx context.Context, e *doctor.Env) doctor.Result {
+	st, err := m.store(Choice{Strategy: Memcached}, e.Site)
+	if err != nil {
+		return doctorFail("set session_memcached_save_path to one memcached server", "%v", err)
+	}
+	ms := st.(memcachedStore)
+	key := ms.prefix + "ltiprovider-doctor"
+	if err := ms.mc.Set(ctx, key, []byte("1"), 10); err != nil {
+		return doctorFail("check session_memcached_save_path and that memcached runs", "cannot write to memcached at %s: %v", ms.mc.Addr, err)
+	}
+	if err := ms.mc.Delete(ctx, key); err != nil {
+		return doctorFail("", "cannot delete from memcached at %s: %v", ms.mc.Addr, err)
+	}
+	if err := probeSessionsTable(ctx, e); err != nil {
+		return doctorFail("grant the database user INSERT, UPDATE and DELETE on the sessions table", "cannot write sessions: %v", err)
+	}
+	return doctorPass("memcached at %s writable, keys %q; the sessions table is writable", ms.mc.Addr, ms.prefix+"<sid>")
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/memcache"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/phpredis"
 )
@@ -113,6 +114,8 @@ func (m *Manager) store(c Choice, site *moodle.Site) (store, error) {
 			kind = File
 		case moodle.HandlerRedis:
 			kind = Redis
+		case moodle.HandlerMemcached:
+			kind = Memcached
 		}
 	}
 	switch kind {
@@ -142,6 +145,19 @@ func (m *Manager) store(c Choice, site *moodle.Site) (store, error) {
 			return nil, err
 		}
 		return redisStore{client: m.redis, prefix: m.cfg.Session.RedisPrefix, format: format, timeout: life, log: m.log}, nil
+	case Memcached:
+		addr, err := memcache.ServerOf(m.cfg.Session.MemcachedSavePath)
+		if err != nil {
+			if c.Strategy == Autologin {
+				return rowStore{}, nil // the rows still end sessions (destroy, limits)
+			}
+			return nil, err
+		}
+		prefix := m.cfg.Session.MemcachedPrefix
+		if prefix == "" {
+			prefix = "memc.sess.key."
+		}
+		return memcachedStore{mc: memcache.Client{Addr: addr, Timeout: 3 * time.Second}, prefix: prefix, log: m.log}, nil
 	}
 	return rowStore{}, nil
 }

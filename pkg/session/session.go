@@ -38,7 +38,7 @@ type Handoff struct {
 
 // Strategy logs a browser into Moodle one way.
 type Strategy interface {
-	// Name is database, file, redis or autologin (auto for Manager).
+	// Name is database, file, redis, memcached or autologin (auto for Manager).
 	Name() string
 	// Login writes, inside tx, what Moodle needs to see the browser as
 	// logged in: the session (row, file or Redis entry), the login times of
