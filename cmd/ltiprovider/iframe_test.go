@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/chromiumtest"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/logging"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/oauth1"
@@ -27,7 +28,7 @@ import (
 // signed launch to the service on moodle.test; the stand-in course page
 // records whether the browser brought the session the launch set.
 func TestLaunchInsideACrossSiteIframe(t *testing.T) {
-	bin := chromiumPath(t)
+	bin := chromiumtest.Path(t)
 	cases := []struct {
 		name        string
 		https       bool
@@ -52,16 +53,6 @@ func TestLaunchInsideACrossSiteIframe(t *testing.T) {
 			}
 		})
 	}
-}
-
-func chromiumPath(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("headless Chromium is needed for this test: apt-get install -y chromium (Debian's package; .ci/run installs it)")
-	return ""
 }
 
 // iframeLaunch runs one launch in a cross-site iframe and returns the
@@ -183,10 +174,8 @@ func iframeLaunch(t *testing.T, bin string, https, partitioned, block3p bool) (g
 	if err := os.WriteFile(filepath.Join(profile, "Default", "Preferences"), []byte(prefs), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--ignore-certificate-errors", "--host-resolver-rules=MAP consumer.test 127.0.0.1, MAP moodle.test 127.0.0.1",
-		"--user-data-dir=" + profile, "--virtual-time-budget=10000", "--dump-dom"}
+	args := append(chromiumtest.Args(profile), "--ignore-certificate-errors",
+		"--host-resolver-rules=MAP consumer.test 127.0.0.1, MAP moodle.test 127.0.0.1", "--virtual-time-budget=10000", "--dump-dom")
 	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(cctx, bin, append(args, consumerURL)...).CombinedOutput()

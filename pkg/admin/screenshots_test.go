@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/chromiumtest"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/web"
 )
@@ -27,10 +28,7 @@ func TestScreenshots(t *testing.T) {
 	if dir == "" {
 		t.Skip("set LTIPROVIDER_SCREENSHOTS to the folder for the PNGs")
 	}
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("apt-get install -y chromium")
-	}
+	chromium := chromiumtest.Path(t)
 	s := newSite(t)
 	srv := httptest.NewServer(s.router)
 	defer srv.Close()
@@ -66,9 +64,8 @@ func TestScreenshots(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
 		out := filepath.Join(dir, name+".png")
-		cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-			"--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-			"--user-data-dir="+t.TempDir(), fmt.Sprintf("--window-size=1280,%d", height), "--screenshot="+out, "file://"+tmp)
+		cmd := exec.CommandContext(ctx, chromium, append(chromiumtest.Args(t.TempDir()), "--hide-scrollbars",
+			fmt.Sprintf("--window-size=1280,%d", height), "--screenshot="+out, "file://"+tmp)...)
 		if b, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%s: %v\n%s", name, err, b)
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/chromiumtest"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/layout"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
 )
@@ -48,22 +49,12 @@ window.addEventListener("load", function () {
 });
 </script>`
 
-func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("headless Chromium is needed for this test: apt-get install -y chromium (Debian's package; .ci/run installs it)")
-	return ""
-}
-
 // render loads a real Moodle 4.5 Boost page (../shared/moodle/pages, plus
 // the block drawer Boost renders when a page has blocks) in headless
 // Chromium, with the layout stylesheet linked when css is not empty, and
 // returns what the probes saw.
 func render(t *testing.T, css string) map[string]string {
-	bin := chromium(t)
+	bin := chromiumtest.Path(t)
 	dir := t.TempDir()
 	page, err := os.ReadFile("testdata/course-view-student-with-blocks.html")
 	if err != nil {
@@ -88,9 +79,8 @@ func render(t *testing.T, css string) map[string]string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1400,900",
-		"--user-data-dir="+filepath.Join(dir, "profile"), "--virtual-time-budget=5000", "--dump-dom", "file://"+file)
+	cmd := exec.CommandContext(ctx, bin, append(chromiumtest.Args(filepath.Join(dir, "profile")),
+		"--window-size=1400,900", "--virtual-time-budget=5000", "--dump-dom", "file://"+file)...)
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("chromium: %v", err)
