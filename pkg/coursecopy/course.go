@@ -68,6 +68,7 @@ func copyCourse(ctx context.Context, q database.Querier, env moodle.Env, src, ds
 		func(ctx context.Context) error { return c.copyContextContent(ctx, c.srcCtx, c.dstCtx) },
 		c.copyBlockPositions,
 		c.copyCourseUserData,
+		c.rewriteLinks,
 		func(ctx context.Context) error { return moodle.BumpCacheRev(ctx, q, env, dst) },
 		c.logRestored,
 	}

@@ -80,6 +80,9 @@ func CopyModule(ctx context.Context, q database.Querier, env moodle.Env, cmID, d
 	if err := c.copyBlockPositions(ctx); err != nil {
 		return 0, nil, err
 	}
+	if err := c.rewriteLinks(ctx); err != nil {
+		return 0, nil, err
+	}
 	if err := moodle.BumpCacheRev(ctx, q, env, dst); err != nil {
 		return 0, nil, err
 	}

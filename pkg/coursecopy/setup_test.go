@@ -54,7 +54,7 @@ func testEnv(t testing.TB, q database.Querier) moodle.Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return moodle.Env{Site: site, Log: ls, IP: "198.51.100.7", Now: fixedNow}
+	return moodle.Env{Site: site, Log: ls, IP: "198.51.100.7", Now: fixedNow, WWWRoot: testWWWRoot}
 }
 
 // newBareCourse creates the destination of a course copy.

@@ -14,8 +14,11 @@ type Env struct {
 	// services.php call, or a launch before its user logs in).
 	UserID int64
 	// IP is the client's address for the log, "" for none.
-	IP  string
-	Now time.Time
+	IP string
+	// WWWRoot is $CFG->wwwroot: copies rewrite the links of copied HTML
+	// that start with it, as Moodle's restore does; "" leaves them.
+	WWWRoot string
+	Now     time.Time
 	// Caches hears of the MUC application cache entries a change made
 	// stale (applied once the transaction commits); nil drops them.
 	Caches CacheInvalidator

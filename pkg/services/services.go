@@ -266,7 +266,7 @@ func (c *call) env(ctx context.Context, q database.Querier) (moodle.Env, *settin
 	if err != nil {
 		return moodle.Env{}, nil, err
 	}
-	return moodle.Env{Site: site, Log: ls, IP: web.ClientOf(c.r).IP, Now: c.h.now(), Caches: &c.pending}, s, nil
+	return moodle.Env{Site: site, Log: ls, IP: web.ClientOf(c.r).IP, Now: c.h.now(), Caches: &c.pending, WWWRoot: c.h.WWWRoot}, s, nil
 }
 
 // createContext returns the course of the request's LTI context, creating
