@@ -42,7 +42,7 @@ func createsContext(in *incoming, f *failure) bool {
 // moodleEnv is the launch's actor for pkg/moodle's writers.
 func (s *state) moodleEnv() moodle.Env {
 	env := moodle.Env{Site: s.site, Log: s.env.Actor.Log, IP: s.env.Actor.IP, Now: time.Unix(s.env.Actor.Time, 0),
-		Caches: s.env.Actor.Caches, WWWRoot: s.h.wwwroot}
+		Caches: s.env.Actor.Caches, WWWRoot: s.h.wwwroot, DataRoot: s.h.dataRoot}
 	if s.user != nil {
 		// Activities are created after the launch's enrolment, by the user
 		// who is logged in once it commits: theirs are the events and the

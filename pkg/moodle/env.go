@@ -18,7 +18,10 @@ type Env struct {
 	// WWWRoot is $CFG->wwwroot: copies rewrite the links of copied HTML
 	// that start with it, as Moodle's restore does; "" leaves them.
 	WWWRoot string
-	Now     time.Time
+	// DataRoot is $CFG->dataroot when this machine shares it: the language
+	// packs of the strings the service writes; "" means English.
+	DataRoot string
+	Now      time.Time
 	// Caches hears of the MUC application cache entries a change made
 	// stale (applied once the transaction commits); nil drops them.
 	Caches CacheInvalidator

@@ -174,7 +174,9 @@ func boolString(b bool) string {
 
 // addAssignEvents writes the assignment's calendar events (due, and due to
 // be graded) as assign::update_calendar() does, with their
-// calendar_event_created events. The names are Moodle's English strings.
+// calendar_event_created events, named in the creator's language as
+// get_string() would name them (current_language(): the course's forced
+// language, else the user's, else the site's).
 func addAssignEvents(ctx context.Context, q database.Querier, env Env, courseID, assignID int64) error {
 	var a struct {
 		Name           string `db:"name"`
@@ -188,6 +190,22 @@ func addAssignEvents(ctx context.Context, q database.Querier, env Env, courseID,
 		FROM {assign} WHERE id = ?`, assignID); err != nil {
 		return err
 	}
+	var langs struct {
+		Course string `db:"course"`
+		User   string `db:"user"`
+	}
+	if err := q.Get(ctx, &langs, "SELECT c.lang AS course, COALESCE((SELECT u.lang FROM {user} u WHERE u.id = ?), '') AS user FROM {course} c WHERE c.id = ?",
+		env.UserID, courseID); err != nil {
+		return err
+	}
+	lang := env.Site.Get("lang")
+	switch {
+	case langs.Course != "":
+		lang = langs.Course
+	case langs.User != "":
+		lang = langs.User
+	}
+	strs := LangStringsOf(env.Site, env.DataRoot)
 	description := ""
 	if a.ShowAlways || env.Unix() > a.AllowFrom {
 		description = a.Intro
@@ -201,8 +219,9 @@ func addAssignEvents(ctx context.Context, q database.Querier, env Env, courseID,
 		at         int64
 		atInLog    any // update_calendar() passes the due date as a number, the grading date as read (a string)
 	}{
-		{"due", a.Name + " is due", a.DueDate, a.DueDate},
-		{"gradingdue", a.Name + " is due to be graded", a.GradingDueDate, fmt.Sprint(a.GradingDueDate)},
+		{"due", strs.Get(lang, "assign", "calendardue", "{$a} is due", a.Name), a.DueDate, a.DueDate},
+		{"gradingdue", strs.Get(lang, "assign", "calendargradingdue", "{$a} is due to be graded", a.Name), a.GradingDueDate,
+			fmt.Sprint(a.GradingDueDate)},
 	} {
 		if ev.at == 0 {
 			continue

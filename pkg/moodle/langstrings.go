@@ -1,0 +1,99 @@
+package moodle
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// LangStrings reads the strings of Moodle's language packs the way
+// core_string_manager_standard does, for the few strings the service
+// writes into Moodle's tables (an assignment's calendar event names): the
+// English string the caller gives (Moodle's code, which the service does
+// not have), then en_local customisations, then for each language from the
+// farthest parent to the language itself its pack in $CFG->langotherroot
+// and its _local customisations in $CFG->langlocalroot (both default to
+// $CFG->dataroot/lang). The last one that defines the string wins.
+type LangStrings struct {
+	OtherRoot, LocalRoot string
+}
+
+// LangStringsOf is the site's language pack folders, from config.php or
+// under dataroot; the zero value (no dataroot) gives English only.
+func LangStringsOf(site *Site, dataroot string) LangStrings {
+	ls := LangStrings{OtherRoot: site.Get("langotherroot"), LocalRoot: site.Get("langlocalroot")}
+	if dataroot != "" {
+		if ls.OtherRoot == "" {
+			ls.OtherRoot = filepath.Join(dataroot, "lang")
+		}
+		if ls.LocalRoot == "" {
+			ls.LocalRoot = filepath.Join(dataroot, "lang")
+		}
+	}
+	return ls
+}
+
+// phpString matches $string['id'] = '…'; in a language file.
+var phpString = regexp.MustCompile(`\$string\[\s*'([^']+)'\s*\]\s*=\s*'((?:[^'\\]|\\.)*)'\s*;`)
+
+// load returns the strings a language file defines (single-quoted, as
+// every Moodle language pack writes them).
+func loadLangFile(path string) map[string]string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, m := range phpString.FindAllStringSubmatch(string(b), -1) {
+		out[m[1]] = strings.NewReplacer(`\'`, `'`, `\\`, `\`).Replace(m[2])
+	}
+	return out
+}
+
+// languages is populate_parent_languages(): the language and its parents,
+// farthest parent first, English left out.
+func (ls LangStrings) languages(lang string) []string {
+	var stack []string
+	for lang != "" && lang != "en" && len(stack) < 10 {
+		for _, l := range stack {
+			if l == lang {
+				return stack
+			}
+		}
+		if ls.OtherRoot == "" {
+			return stack
+		}
+		cfg := loadLangFile(filepath.Join(ls.OtherRoot, lang, "langconfig.php"))
+		if cfg == nil {
+			return stack
+		}
+		stack = append([]string{lang}, stack...)
+		lang = cfg["parentlanguage"]
+	}
+	return stack
+}
+
+// Get is get_string(id, file's component, a) in lang; en is the English
+// string of Moodle's code. file is the language file's name without .php
+// (for an activity module, its name: "assign").
+func (ls LangStrings) Get(lang, file, id, en, a string) string {
+	s := en
+	apply := func(path string) {
+		if v, ok := loadLangFile(path)[id]; ok {
+			s = v
+		}
+	}
+	if ls.LocalRoot != "" {
+		apply(filepath.Join(ls.LocalRoot, "en_local", file+".php"))
+	}
+	for _, dep := range ls.languages(lang) {
+		if ls.OtherRoot != "" {
+			apply(filepath.Join(ls.OtherRoot, dep, file+".php"))
+		}
+		if ls.LocalRoot != "" {
+			apply(filepath.Join(ls.LocalRoot, dep+"_local", file+".php"))
+		}
+	}
+	return strings.ReplaceAll(s, "{$a}", a)
+}
