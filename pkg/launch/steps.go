@@ -279,7 +279,7 @@ func saveLayout(ctx context.Context, tx *database.Tx, s *state) error {
 // transaction, so a failed launch leaves no session behind.
 func handOff(ctx context.Context, tx *database.Tx, s *state) error {
 	ho, err := s.h.sessions.Login(ctx, tx, session.LoginRequest{
-		UserID: s.user.ID, Dest: s.dest, ClientIP: s.env.Actor.IP, Browser: s.browser})
+		UserID: s.user.ID, Dest: s.dest, ClientIP: s.env.Actor.IP, Browser: s.browser, NewUser: s.created})
 	if errors.Is(err, session.ErrRefused) {
 		// A login Moodle would refuse too (an administrator through
 		// autologin, …): its message is meant for the user.

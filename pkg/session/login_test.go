@@ -422,3 +422,42 @@ func TestUserObjectCarriesMoodlesExtras(t *testing.T) {
 		t.Errorf("%d userpreferenceschanged flags", n)
 	}
 }
+
+// A user created in the launch's transaction has no course accesses,
+// preferences or messages: Login skips those reads (NewUser) and writes
+// the same session as when it reads them.
+func TestNewUserSessionAsIfRead(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	errUndo := errors.New("undo")
+	sessionOf := func(newUser bool) string {
+		var data []byte
+		err := e.db.WithTx(ctx, func(tx *database.Tx) error {
+			id, err := tx.Insert(ctx, `INSERT INTO {user} (id, auth, confirmed, mnethostid, username, firstname, lastname, email, timecreated, timemodified)
+				VALUES (900, 'nologin', 1, 1, 'ltiproviderfresh', 'Fresh', 'User', 'fresh@example.edu', ?, ?)`, now.Unix(), now.Unix())
+			if err != nil {
+				return err
+			}
+			h, err := e.mgr.Login(ctx, tx, session.LoginRequest{UserID: id, Dest: e.cfg.Moodle.WWWRoot + "/course/view.php?id=3",
+				ClientIP: clientIP, Browser: browser(""), NewUser: newUser})
+			if err != nil {
+				return err
+			}
+			if data, err = os.ReadFile(filepath.Join(e.sessions, "sess_"+h.SID)); err != nil {
+				return err
+			}
+			return errUndo // the same user id next time
+		})
+		if !errors.Is(err, errUndo) {
+			t.Fatal(err)
+		}
+		return strings.Replace(string(data), sesskeyOf(t, data), "SESSKEY", 1)
+	}
+	skipped, read := sessionOf(true), sessionOf(false)
+	if skipped != read {
+		t.Errorf("NewUser changed the session:\n%s\n%s", skipped, read)
+	}
+	if !strings.Contains(skipped, `s:25:"core_message_migrate_data";s:1:"1";`) {
+		t.Errorf("messages not marked migrated: %s", skipped)
+	}
+}

@@ -200,7 +200,7 @@ func (m *Manager) Login(ctx context.Context, tx *database.Tx, req LoginRequest) 
 // direct writes the session itself, as complete_user_login() would leave
 // it: the session, the login times, the event, the concurrent-login limit.
 func (m *Manager) direct(ctx context.Context, tx *database.Tx, site *moodle.Site, st store, choice Choice, cookie Cookie, req LoginRequest) (*Handoff, error) {
-	l, err := m.startLogin(ctx, tx, site, req.UserID, req.ClientIP)
+	l, err := m.startLogin(ctx, tx, site, req.UserID, req.ClientIP, req.NewUser)
 	if err != nil {
 		return nil, err
 	}

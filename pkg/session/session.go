@@ -20,6 +20,10 @@ type LoginRequest struct {
 	// Browser is the launch request, for the browser's previous
 	// MoodleSession cookie (its session is destroyed).
 	Browser *http.Request
+	// NewUser says the user was created in the caller's transaction: they
+	// have no course accesses, preferences or messages yet, so Login does
+	// not read them.
+	NewUser bool
 }
 
 // Handoff is what the browser must receive to arrive logged in.

@@ -29,6 +29,8 @@ type login struct {
 	ip       string
 	// firstAccess is set when the user had none (firstaccess was 0).
 	firstAccess bool
+	// newUser: created in this transaction, with nothing of theirs yet.
+	newUser bool
 	lastLogin   string // the previous currentlogin, now lastlogin
 }
 
@@ -86,7 +88,7 @@ func readUserRow(ctx context.Context, q database.Querier, userID int64) (userRow
 
 // startLogin builds $USER and $SESSION for userID as get_complete_user_data()
 // and complete_user_login() do, with the login times of "now" applied.
-func (m *Manager) startLogin(ctx context.Context, q database.Querier, site *moodle.Site, userID int64, ip string) (*login, error) {
+func (m *Manager) startLogin(ctx context.Context, q database.Querier, site *moodle.Site, userID int64, ip string, newUser bool) (*login, error) {
 	row, err := readUserRow(ctx, q, userID)
 	if errors.Is(err, database.ErrNotFound) {
 		return nil, refuse("your Moodle account does not exist")
@@ -103,7 +105,8 @@ func (m *Manager) startLogin(ctx context.Context, q database.Querier, site *mood
 		return nil, refuse("the guest account cannot be logged in this way")
 	}
 	now := m.now()
-	l := &login{userID: userID, username: row.get("username"), now: now, ip: ip, user: phpserialize.StdClass(), session: phpserialize.StdClass()}
+	l := &login{userID: userID, username: row.get("username"), now: now, ip: ip, user: phpserialize.StdClass(), session: phpserialize.StdClass(),
+		newUser: newUser}
 	for i, col := range row.cols {
 		if col == "password" || col == "description" {
 			continue // set_user() unsets both
@@ -112,9 +115,13 @@ func (m *Manager) startLogin(ctx context.Context, q database.Querier, site *mood
 	}
 	l.user.Set("lang", m.cleanLang(row.get("lang")))
 
-	accesses, prefs, err := moodle.UserAccessesAndPreferences(ctx, q, userID)
-	if err != nil {
-		return nil, err
+	var accesses []moodle.CourseAccess
+	var prefs []moodle.Preference
+	if !newUser {
+		var err error
+		if accesses, prefs, err = moodle.UserAccessesAndPreferences(ctx, q, userID); err != nil {
+			return nil, err
+		}
 	}
 	last := phpserialize.NewArray()
 	for _, a := range accesses {
@@ -191,8 +198,11 @@ func (l *login) markMessagesMigrated(ctx context.Context, q database.Querier, si
 		return nil
 	}
 	var legacy int
-	err := q.Get(ctx, &legacy, "SELECT (SELECT COUNT(*) FROM {message} WHERE useridfrom = ? OR useridto = ?) + "+
-		"(SELECT COUNT(*) FROM {message_read} WHERE useridfrom = ? OR useridto = ?)", l.userID, l.userID, l.userID, l.userID)
+	var err error
+	if !l.newUser { // a user created in this transaction has no messages
+		err = q.Get(ctx, &legacy, "SELECT (SELECT COUNT(*) FROM {message} WHERE useridfrom = ? OR useridto = ?) + "+
+			"(SELECT COUNT(*) FROM {message_read} WHERE useridfrom = ? OR useridto = ?)", l.userID, l.userID, l.userID, l.userID)
+	}
 	if database.IsMissingTable(err) {
 		legacy, err = 0, nil // a later Moodle without the legacy tables
 	}
