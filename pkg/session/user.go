@@ -30,8 +30,8 @@ type login struct {
 	// firstAccess is set when the user had none (firstaccess was 0).
 	firstAccess bool
 	// newUser: created in this transaction, with nothing of theirs yet.
-	newUser bool
-	lastLogin   string // the previous currentlogin, now lastlogin
+	newUser   bool
+	lastLogin string // the previous currentlogin, now lastlogin
 }
 
 // userRow is the user's row as get_complete_user_data() reads it: every
