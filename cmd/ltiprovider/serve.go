@@ -197,7 +197,7 @@ func mountRoutes(r *mux.Router, cfg *config.Config, log *slog.Logger, db *databa
 	// services.php: create_context, duplicate_resource, force_logout.
 	(&services.Handler{DB: db, WWWRoot: cfg.Moodle.WWWRoot, Window: cfg.TimestampWindow,
 		Nonces: &store.Nonces{DB: db}, Sites: sites, Sessions: sessions,
-		AppCache: moodle.NewFileAppCache(moodleCacheDir(cfg)), Log: log}).Routes(r)
+		AppCache: moodle.NewFileAppCache(moodleCacheDir(cfg)), DataRoot: cfg.Moodle.DataRoot, Log: log}).Routes(r)
 
 	// Administration pages and the layout script know the browser by its
 	// Moodle session.

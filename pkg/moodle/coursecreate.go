@@ -348,7 +348,8 @@ func AddToSection(ctx context.Context, q database.Querier, env Env, courseID, cm
 // CreateNewsForum creates the course's special forum ("news" for
 // Announcements, "social" for the social format) the way
 // forum_get_course_forum() does, unless the course has one; it returns the
-// course module id. Names are Moodle's English strings.
+// course module id. Its name and description are Moodle's strings in the
+// current language (the site's packs, else English).
 func CreateNewsForum(ctx context.Context, q database.Querier, env Env, courseID int64, kind string) (int64, error) {
 	var existing int64
 	err := q.Get(ctx, &existing, `SELECT cm.id FROM {forum} f JOIN {modules} m ON m.name = 'forum'
@@ -360,11 +361,17 @@ func CreateNewsForum(ctx context.Context, q database.Querier, env Env, courseID 
 	if !errors.Is(err, database.ErrNotFound) {
 		return 0, err
 	}
-	name, intro := "Announcements", "General news and announcements"
+	nameID, introID, name, intro := "namenews", "intronews", "Announcements", "General news and announcements"
 	forcesubscribe, maxattachments := env.configInt("forum_announcementsubscription", 1), env.configInt("forum_announcementmaxattachments", 1)
 	if kind == "social" {
-		name, intro = "Social forum", "A forum for anything you want to talk about"
+		nameID, introID, name, intro = "namesocial", "introsocial", "Social forum", "An open forum for chatting about anything you want to"
 		forcesubscribe, maxattachments = 0, 1
+	}
+	if name, err = env.String(ctx, q, 0, "forum", nameID, name, ""); err != nil {
+		return 0, err
+	}
+	if intro, err = env.String(ctx, q, 0, "forum", introID, intro, ""); err != nil {
+		return 0, err
 	}
 	forumID, err := q.Insert(ctx, `INSERT INTO {forum} (course, type, name, intro, introformat, assessed, forcesubscribe,
 		maxattachments, timemodified) VALUES (?, ?, ?, ?, 1, 0, ?, ?, ?)`, courseID, kind, name, intro, forcesubscribe,

@@ -1,10 +1,13 @@
 package moodle
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 )
 
 // LangStrings reads the strings of Moodle's language packs the way
@@ -96,4 +99,40 @@ func (ls LangStrings) Get(lang, file, id, en, a string) string {
 		}
 	}
 	return strings.ReplaceAll(s, "{$a}", a)
+}
+
+// CurrentLanguage is current_language() for env's user in a course: the
+// course's forced language, else the user's, else the site's ($CFG->lang).
+// courseID 0 is no course.
+func CurrentLanguage(ctx context.Context, q database.Querier, env Env, courseID int64) (string, error) {
+	var langs struct {
+		Course string `db:"course"`
+		User   string `db:"user"`
+	}
+	err := q.Get(ctx, &langs, `SELECT COALESCE((SELECT c.lang FROM {course} c WHERE c.id = ?), '') AS course,
+		COALESCE((SELECT u.lang FROM {user} u WHERE u.id = ?), '') AS user`, courseID, env.UserID)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case langs.Course != "":
+		return langs.Course, nil
+	case langs.User != "":
+		return langs.User, nil
+	}
+	lang := env.Site.Get("lang")
+	if lang == "" {
+		lang = "en"
+	}
+	return lang, nil
+}
+
+// String is get_string(id, file's component, a) in the current language
+// (CurrentLanguage) from the site's language packs; en is Moodle's English.
+func (e Env) String(ctx context.Context, q database.Querier, courseID int64, file, id, en, a string) (string, error) {
+	lang, err := CurrentLanguage(ctx, q, e, courseID)
+	if err != nil {
+		return "", err
+	}
+	return LangStringsOf(e.Site, e.DataRoot).Get(lang, file, id, en, a), nil
 }

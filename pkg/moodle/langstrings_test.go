@@ -1,11 +1,14 @@
 package moodle_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/testenv"
 )
 
 // Language packs as Moodle installs them in dataroot/lang, a child pack
@@ -46,5 +49,38 @@ func TestLangStrings(t *testing.T) {
 	// Without a dataroot: Moodle's English.
 	if got := moodle.LangStringsOf(moodle.NewSite(map[string]string{}), "").Get("de", "assign", "calendardue", "{$a} is due", "Essay"); got != "Essay is due" {
 		t.Errorf("no packs: %q", got)
+	}
+}
+
+// A course's special forum is named in the current language from the
+// site's packs (here the site's language), else in Moodle's English.
+func TestSpecialForumNamesInTheSitesLanguage(t *testing.T) {
+	db, tdb := testenv.DB(t)
+	ctx := context.Background()
+	root := t.TempDir()
+	for path, body := range map[string]string{
+		"de/langconfig.php": `$string['parentlanguage'] = '';`,
+		"de/forum.php":      `$string['namesocial'] = 'Plauderecke';`,
+	} {
+		p := filepath.Join(root, "lang", path)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("<?php\n"+body), 0o644)
+	}
+	tdb.Exec(t, "UPDATE {config} SET value = 'de' WHERE name = 'lang'")
+	env := testEnv(t, db)
+	env.DataRoot = root
+	var cm int64
+	err := db.WithTx(ctx, func(tx *database.Tx) error {
+		var err error
+		cm, err = moodle.CreateNewsForum(ctx, tx, env, 3, "social")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := tdb.Rows(t, "SELECT f.name, f.intro FROM {forum} f JOIN {course_modules} cm ON cm.instance = f.id WHERE cm.id = ?", cm)
+	// The pack translates the name, not the description: that stays English.
+	if len(f) != 1 || f[0]["name"] != "Plauderecke" || f[0]["intro"] != "An open forum for chatting about anything you want to" {
+		t.Fatalf("%v", f)
 	}
 }

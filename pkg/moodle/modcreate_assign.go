@@ -190,20 +190,9 @@ func addAssignEvents(ctx context.Context, q database.Querier, env Env, courseID,
 		FROM {assign} WHERE id = ?`, assignID); err != nil {
 		return err
 	}
-	var langs struct {
-		Course string `db:"course"`
-		User   string `db:"user"`
-	}
-	if err := q.Get(ctx, &langs, "SELECT c.lang AS course, COALESCE((SELECT u.lang FROM {user} u WHERE u.id = ?), '') AS user FROM {course} c WHERE c.id = ?",
-		env.UserID, courseID); err != nil {
+	lang, err := CurrentLanguage(ctx, q, env, courseID)
+	if err != nil {
 		return err
-	}
-	lang := env.Site.Get("lang")
-	switch {
-	case langs.Course != "":
-		lang = langs.Course
-	case langs.User != "":
-		lang = langs.User
 	}
 	strs := LangStringsOf(env.Site, env.DataRoot)
 	description := ""

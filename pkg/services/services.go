@@ -37,6 +37,9 @@ type Handler struct {
 	// Sessions ends the caller's Moodle session for force_logout (a
 	// *session.Manager); nil answers 503.
 	Sessions Sessions
+	// DataRoot is $CFG->dataroot when this machine shares it: the language
+	// packs of the names the service writes; "" means English.
+	DataRoot string
 	// AppCache is Moodle's file application cache when the service shares
 	// Moodle's cache folder; entries a call made stale are removed after
 	// it commits. nil leaves them to expire.
@@ -266,7 +269,7 @@ func (c *call) env(ctx context.Context, q database.Querier) (moodle.Env, *settin
 	if err != nil {
 		return moodle.Env{}, nil, err
 	}
-	return moodle.Env{Site: site, Log: ls, IP: web.ClientOf(c.r).IP, Now: c.h.now(), Caches: &c.pending, WWWRoot: c.h.WWWRoot}, s, nil
+	return moodle.Env{Site: site, Log: ls, IP: web.ClientOf(c.r).IP, Now: c.h.now(), Caches: &c.pending, WWWRoot: c.h.WWWRoot, DataRoot: c.h.DataRoot}, s, nil
 }
 
 // createContext returns the course of the request's LTI context, creating
