@@ -2,8 +2,10 @@ package moodle
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -81,8 +83,21 @@ func AddModule(ctx context.Context, q database.Querier, env Env, m NewModule) (i
 	if err != nil {
 		return 0, err
 	}
-	var groupmode int64
-	if err := q.Get(ctx, &groupmode, "SELECT groupmode FROM {course} WHERE id = ?", m.Course); err != nil {
+	// prepare_new_moduleinfo_data(): the course's group mode and default
+	// grouping, the section's visibility.
+	var defaults struct {
+		GroupMode  int64 `db:"groupmode"`
+		GroupingID int64 `db:"defaultgroupingid"`
+	}
+	if err := q.Get(ctx, &defaults, "SELECT groupmode, defaultgroupingid FROM {course} WHERE id = ?", m.Course); err != nil {
+		return 0, err
+	}
+	sectionID, err := EnsureSection(ctx, q, env, m.Course, m.Section)
+	if err != nil {
+		return 0, err
+	}
+	var visible int64
+	if err := q.Get(ctx, &visible, "SELECT visible FROM {course_sections} WHERE id = ?", sectionID); err != nil {
 		return 0, err
 	}
 	var idnumber any
@@ -97,8 +112,11 @@ func AddModule(ctx context.Context, q database.Querier, env Env, m NewModule) (i
 		showDescription = 1
 	}
 	cmID, err := q.Insert(ctx, `INSERT INTO {course_modules} (course, module, instance, section, idnumber, added, visible,
-		visibleoncoursepage, visibleold, groupmode, showdescription, lang) VALUES (?, ?, ?, 0, ?, ?, 1, 1, 1, ?, ?, '')`,
-		m.Course, moduleID, instance, idnumber, env.Unix(), groupmode, showDescription)
+		visibleoncoursepage, visibleold, groupmode, groupingid, showdescription, lang) VALUES (?, ?, ?, 0, ?, ?, ?, 1, ?, ?, ?, ?, '')`,
+		m.Course, moduleID, instance, idnumber, env.Unix(), visible, visible, defaults.GroupMode, defaults.GroupingID, showDescription)
+	if err == nil {
+		err = applyCompletionDefaults(ctx, q, env, course, m.Type, moduleID, instance, cmID)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("creating the course module: %w", err)
 	}
@@ -369,3 +387,87 @@ func CourseGradeCategory(ctx context.Context, q database.Querier, env Env, cours
 	}
 	return id, nil
 }
+
+// applyCompletionDefaults is what the module form takes from
+// \core_completion\manager::get_default_completion() (the course's default
+// activity completion for the module, else the site's) and add_moduleinfo()
+// keeps when completion tracking is on for the course: the course module's
+// completion settings, and the module's own rules (customrules) on its
+// instance row.
+func applyCompletionDefaults(ctx context.Context, q database.Querier, env Env, course *Course, modname string, moduleID, instance, cmID int64) error {
+	if !env.configBool("enablecompletion") || !course.EnableCompletion {
+		return nil
+	}
+	var d struct {
+		Completion  int64   `db:"completion"`
+		View        int64   `db:"view"`
+		Expected    int64   `db:"expected"`
+		UseGrade    int64   `db:"usegrade"`
+		PassGrade   int64   `db:"passgrade"`
+		CustomRules *string `db:"customrules"`
+	}
+	row := func(courseID int64) error {
+		return q.Get(ctx, &d, `SELECT completion, completionview AS view, completionexpected AS expected,
+			completionusegrade AS usegrade, completionpassgrade AS passgrade, customrules
+			FROM {course_completion_defaults} WHERE course = ? AND module = ?`, courseID, moduleID)
+	}
+	err := row(course.ID)
+	if errors.Is(err, database.ErrNotFound) && course.ID != SiteCourseID {
+		err = row(SiteCourseID)
+	}
+	if errors.Is(err, database.ErrNotFound) {
+		return nil // COMPLETION_TRACKING_NONE, as inserted
+	}
+	if err != nil {
+		return err
+	}
+	var gradeItem any
+	if d.UseGrade != 0 {
+		gradeItem = 0
+	}
+	if _, err := q.Exec(ctx, `UPDATE {course_modules} SET completion = ?, completionview = ?, completionexpected = ?,
+		completionpassgrade = ?, completiongradeitemnumber = ? WHERE id = ?`,
+		d.Completion, d.View, d.Expected, d.PassGrade, gradeItem, cmID); err != nil {
+		return err
+	}
+	// The modules' own rules count only with automatic completion; their
+	// forms clear them otherwise.
+	if d.Completion != completionAutomatic {
+		return nil
+	}
+	rules := map[string]any{}
+	if d.CustomRules != nil && *d.CustomRules != "" {
+		// get_default_completion() ignores what it cannot decode.
+		_ = json.Unmarshal([]byte(*d.CustomRules), &rules)
+	}
+	if modname == "forum" {
+		// The forum form ticks "posts" when adding a forum, at 1 unless
+		// the defaults say how many.
+		if v, ok := rules["completionposts"]; !ok || fmt.Sprint(v) == "0" || fmt.Sprint(v) == "" {
+			rules["completionposts"] = 1
+		}
+	}
+	for name, value := range rules {
+		if name == "id" || !completionRule.MatchString(name) {
+			continue
+		}
+		var n int
+		if err := q.Get(ctx, &n, `SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE()
+			AND table_name = ? AND column_name = ?`, strings.Trim(q.Table(modname), "`"), name); err != nil {
+			return err
+		}
+		if n == 1 {
+			if _, err := q.Exec(ctx, fmt.Sprintf("UPDATE {%s} SET `%s` = ? WHERE id = ?", modname, name), fmt.Sprint(value), instance); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// completionAutomatic is COMPLETION_TRACKING_AUTOMATIC.
+const completionAutomatic = 2
+
+// completionRule is a module's completion rule column (completionsubmit,
+// completionposts, …).
+var completionRule = regexp.MustCompile(`^completion[a-z]+$`)

@@ -60,76 +60,97 @@ func skipValue(table, column string) bool {
 
 func TestAddModuleLikeMoodlesForm(t *testing.T) {
 	for _, typ := range moodle.CreatableModules {
-		t.Run(typ, func(t *testing.T) {
-			raw, err := os.ReadFile("testdata/modedit/" + typ + ".json")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var want map[string][]map[string]any
-			if err := json.Unmarshal(raw, &want); err != nil {
-				t.Fatal(err)
-			}
-			db, tdb := testenv.DB(t)
-			ctx := context.Background()
-			before := counters(t, tdb)
-			env := testEnv(t, db)
-			env.UserID = 2
-			name, intro := "New "+typ, "<p>About "+typ+"</p>"
-			if typ == "page" {
-				name, intro = "Reading", "<p>Read this</p>"
-			}
-			var cmID int64
-			err = db.WithTx(ctx, func(tx *database.Tx) error {
-				cmID, err = moodle.AddModule(ctx, tx, env, moodle.NewModule{Course: 3, Section: 1, Type: typ, Name: name, Intro: intro, IDNumber: "link-" + typ})
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := newRows(t, tdb, before)
-			tables := map[string]bool{}
-			for name := range want {
-				tables[name] = true
-			}
-			for name := range got {
-				tables[name] = true
-			}
-			var names []string
-			for name := range tables {
-				if !skipTables[name] {
-					names = append(names, name)
-				}
-			}
-			sort.Strings(names)
-			for _, table := range names {
-				w, g := keep(table, want[table]), keep(table, got[table])
-				if len(w) != len(g) {
-					t.Errorf("%s: Moodle wrote %d rows, AddModule %d", table, len(w), len(g))
+		t.Run(typ, func(t *testing.T) { checkAddModule(t, typ, typ) })
+	}
+	// forum-completion: course PROV1 tracks completion, has a default
+	// grouping and a hidden section 1, and the site's default completion
+	// for forums is automatic (view, two discussions).
+	t.Run("forum-completion", func(t *testing.T) {
+		checkAddModule(t, "forum-completion", "forum",
+			"UPDATE {course} SET enablecompletion = 1 WHERE id = 3",
+			`INSERT INTO {groupings} (id, courseid, name, idnumber, description, descriptionformat, timecreated, timemodified)
+				VALUES (1, 3, 'G-all', '', '', 1, 1795700000, 1795700000)`,
+			"UPDATE {course} SET defaultgroupingid = 1 WHERE id = 3",
+			"UPDATE {course_sections} SET visible = 0 WHERE course = 3 AND section = 1",
+			`INSERT INTO {course_completion_defaults} (course, module, completion, completionview, completionusegrade,
+				completionpassgrade, completionexpected, customrules)
+				VALUES (1, 9, 2, 1, 0, 0, 0, '{"completiondiscussions":"2","completiondiscussionsenabled":"1"}')`)
+	})
+}
+
+// checkAddModule compares AddModule's rows with testdata/modedit/<name>.json
+// after running setup on the fixture.
+func checkAddModule(t *testing.T, name, typ string, setup ...string) {
+	raw, err := os.ReadFile("testdata/modedit/" + name + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string][]map[string]any
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatal(err)
+	}
+	db, tdb := testenv.DB(t)
+	for _, q := range setup {
+		tdb.Exec(t, q)
+	}
+	ctx := context.Background()
+	before := counters(t, tdb)
+	env := testEnv(t, db)
+	env.UserID = 2
+	title, intro := "New "+typ, "<p>About "+typ+"</p>"
+	if typ == "page" {
+		title, intro = "Reading", "<p>Read this</p>"
+	}
+	var cmID int64
+	err = db.WithTx(ctx, func(tx *database.Tx) error {
+		cmID, err = moodle.AddModule(ctx, tx, env, moodle.NewModule{Course: 3, Section: 1, Type: typ, Name: title, Intro: intro, IDNumber: "link-" + typ})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := newRows(t, tdb, before)
+	tables := map[string]bool{}
+	for name := range want {
+		tables[name] = true
+	}
+	for name := range got {
+		tables[name] = true
+	}
+	var names []string
+	for name := range tables {
+		if !skipTables[name] {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, table := range names {
+		w, g := keep(table, want[table]), keep(table, got[table])
+		if len(w) != len(g) {
+			t.Errorf("%s: Moodle wrote %d rows, AddModule %d", table, len(w), len(g))
+			continue
+		}
+		for i := range w {
+			for col, wv := range w[i] {
+				if skipValue(table, col) {
 					continue
 				}
-				for i := range w {
-					for col, wv := range w[i] {
-						if skipValue(table, col) {
-							continue
-						}
-						if gv, ok := g[i][col]; !ok || !same(wv, gv) {
-							t.Errorf("%s[%d].%s = %v, Moodle wrote %v", table, i, col, gv, wv)
-						}
-					}
+				if gv, ok := g[i][col]; !ok || !same(wv, gv) {
+					t.Errorf("%s[%d].%s = %v, Moodle wrote %v", table, i, col, gv, wv)
 				}
 			}
-			// The references between the new rows.
-			cm := got["course_modules"][0]
-			instance := got[typ][0]
-			mctx := got["context"][0]
-			if fmt.Sprint(cm["id"]) != fmt.Sprint(cmID) || fmt.Sprint(cm["instance"]) != fmt.Sprint(instance["id"]) ||
-				fmt.Sprint(mctx["instanceid"]) != fmt.Sprint(cmID) || fmt.Sprint(mctx["path"]) != "/1/11/13/"+fmt.Sprint(mctx["id"]) {
-				t.Errorf("references: cm %v, instance %v, context %v", cm, instance["id"], mctx)
-			}
-			if ra := got["block_recent_activity"]; len(ra) != 1 || fmt.Sprint(ra[0]["cmid"]) != fmt.Sprint(cmID) {
-				t.Errorf("recent activity: %v", ra)
-			}
-		})
+		}
+	}
+	// The references between the new rows.
+	cm := got["course_modules"][0]
+	instance := got[typ][0]
+	mctx := got["context"][0]
+	if fmt.Sprint(cm["id"]) != fmt.Sprint(cmID) || fmt.Sprint(cm["instance"]) != fmt.Sprint(instance["id"]) ||
+		fmt.Sprint(mctx["instanceid"]) != fmt.Sprint(cmID) || fmt.Sprint(mctx["path"]) != "/1/11/13/"+fmt.Sprint(mctx["id"]) {
+		t.Errorf("references: cm %v, instance %v, context %v", cm, instance["id"], mctx)
+	}
+	if ra := got["block_recent_activity"]; len(ra) != 1 || fmt.Sprint(ra[0]["cmid"]) != fmt.Sprint(cmID) {
+		t.Errorf("recent activity: %v", ra)
 	}
 }
 
