@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/logging"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/outcomes/outcomestest"
@@ -140,9 +142,7 @@ func TestGradeResenderForAdminPages(t *testing.T) {
 func TestSyncMembersCommandAndAdminAdapter(t *testing.T) {
 	db, tdb := testenv.DB(t)
 	ctx := context.Background()
-	tool := store.NewTool(3, 13, 3, 5, 1795754326)
-	tool.SyncMembers, tool.SyncMode = true, store.SyncEnrolAndUnenrol
-	store.InsertTool(ctx, db, tool)
+	tool := syncingTool(t, db, store.SyncEnrolAndUnenrol)
 	base := []string{"--dsn", tdb.DSN(), "--db-prefix", tdb.Prefix, "--wwwroot", "https://moodle.example.org", "--log-level", "error"}
 	var out, errOut bytes.Buffer
 	code := run(ctx, append([]string{"sync", "members", "--once"}, base...), &out, &errOut)
@@ -158,7 +158,7 @@ func TestSyncMembersCommandAndAdminAdapter(t *testing.T) {
 	if code := run(ctx, append([]string{"sync", "members", "--once", "--user", "3"}, base...), &out, &errOut); code != 2 {
 		t.Fatalf("--user accepted for members: %d", code)
 	}
-	m := &memberSyncNow{db: db, syncer: memberSyncer(&config.Config{Sync: config.Sync{Timeout: 5 * time.Second}}, logging.Discard(), db, nil), log: logging.Discard()}
+	m := memberSyncNowFor(db, logging.Discard())
 	res, err := m.SyncTool(ctx, tool.ID)
 	if err != nil || !strings.Contains(res.Summary, "1 tool(s) synced") || len(res.Lines) != 1 {
 		t.Fatalf("%+v %v", res, err)
@@ -174,15 +174,13 @@ func TestSyncMembersCommandAndAdminAdapter(t *testing.T) {
 func TestMemberSyncErrorsShownToManagers(t *testing.T) {
 	db, tdb := testenv.DB(t)
 	ctx := context.Background()
-	tool := store.NewTool(3, 13, 3, 5, 1795754326)
-	tool.SyncMembers, tool.SyncMode = true, store.SyncEnrolAndUnenrol
-	store.InsertTool(ctx, db, tool)
+	tool := syncingTool(t, db, store.SyncEnrolAndUnenrol)
 	tdb.Exec(t, `INSERT INTO {local_ltiprovider_user} (userid, toolid, consumerkey, membershipsurl, membershipsid, lastaccess)
 		VALUES (3, ?, 'consumer-A', 'https://127.0.0.1:1/memberships', 'ctx-1', 1)`, tool.ID)
 	store.BindConsumerKey(ctx, db, tool.ID, "consumer-A", 1)
 	var logs bytes.Buffer
 	log, _ := logging.New(&logs, "text", "info")
-	m := &memberSyncNow{db: db, syncer: memberSyncer(&config.Config{Sync: config.Sync{Timeout: 5 * time.Second}}, log, db, nil), log: log}
+	m := memberSyncNowFor(db, log)
 	res, err := m.SyncTool(ctx, tool.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -224,10 +222,7 @@ func TestSyncMembersFetchesPictures(t *testing.T) {
 	})
 	consumer = httptest.NewServer(mux)
 	defer consumer.Close()
-	tool := store.NewTool(3, 13, 3, 5, 1795754326)
-	tool.Secret = "s3cret"
-	tool.SyncMembers, tool.SyncMode = true, store.SyncEnrolNew
-	store.InsertTool(ctx, db, tool)
+	tool := syncingTool(t, db, store.SyncEnrolNew)
 	store.BindConsumerKey(ctx, db, tool.ID, "consumer-A", 1)
 	tdb.Exec(t, `INSERT INTO {local_ltiprovider_user} (userid, toolid, consumerkey, membershipsurl, membershipsid, lastaccess)
 		VALUES (3, ?, 'consumer-A', ?, 'ctx-1', 1)`, tool.ID, consumer.URL+"/memberships")
@@ -248,4 +243,23 @@ func TestSyncMembersFetchesPictures(t *testing.T) {
 	if n := tdb.Count(t, "files", "component = 'user' AND filearea = 'icon' AND filename = 'f1.png'"); n < 1 {
 		t.Fatalf("no icon file rows")
 	}
+}
+
+// syncingTool adds a course tool on PROV1 that syncs members in mode, with
+// the secret s3cret.
+func syncingTool(t *testing.T, db *database.DB, mode int) *store.Tool {
+	t.Helper()
+	tool := store.NewTool(3, 13, 3, 5, 1795754326)
+	tool.Secret = "s3cret"
+	tool.SyncMembers, tool.SyncMode = true, mode
+	if err := store.InsertTool(context.Background(), db, tool); err != nil {
+		t.Fatal(err)
+	}
+	return tool
+}
+
+// memberSyncNowFor is the administration pages' member sync, without
+// pictures.
+func memberSyncNowFor(db *database.DB, log *slog.Logger) *memberSyncNow {
+	return &memberSyncNow{db: db, syncer: memberSyncer(&config.Config{Sync: config.Sync{Timeout: 5 * time.Second}}, log, db, nil), log: log}
 }

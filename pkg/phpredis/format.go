@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -88,14 +89,37 @@ func (f Format) Compress(data []byte) ([]byte, error) {
 		}
 		return buf.Bytes(), nil
 	case "zstd":
-		enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+		enc, _, err := zstdCoders()
 		if err != nil {
 			return nil, err
 		}
-		defer enc.Close()
 		return enc.EncodeAll(data, nil), nil
 	}
 	return data, nil
+}
+
+// The zstd encoder and decoder are made once and shared: EncodeAll and
+// DecodeAll are safe for concurrent use, and a coder is costly to make
+// (a session is compressed on every launch).
+var (
+	zstdOnce sync.Once
+	zstdEnc  *zstd.Encoder
+	zstdDec  *zstd.Decoder
+	zstdErr  error
+)
+
+func zstdCoders() (*zstd.Encoder, *zstd.Decoder, error) {
+	zstdOnce.Do(func() {
+		zstdEnc, zstdErr = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault))
+		if zstdErr != nil {
+			return
+		}
+		// The frame's window may be larger than the data (zstd's default
+		// for streams is 2 MiB at level 3); the output is limited by the
+		// caller.
+		zstdDec, zstdErr = zstd.NewReader(nil, zstd.WithDecoderMaxMemory(64<<20))
+	})
+	return zstdEnc, zstdDec, zstdErr
 }
 
 // Decompress is Moodle's uncompress(), reading at most limit bytes.
@@ -109,14 +133,18 @@ func (f Format) Decompress(data []byte, limit int64) ([]byte, error) {
 		defer zr.Close()
 		return readLimited(zr, limit)
 	case "zstd":
-		// The frame's window may be larger than the data (zstd's default
-		// for streams is 2 MiB at level 3); the output is limited below.
-		dec, err := zstd.NewReader(bytes.NewReader(data), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(64<<20))
+		_, dec, err := zstdCoders()
 		if err != nil {
 			return nil, err
 		}
-		defer dec.Close()
-		return readLimited(dec, limit)
+		b, err := dec.DecodeAll(data, nil)
+		if err != nil {
+			return nil, err
+		}
+		if int64(len(b)) > limit {
+			return nil, fmt.Errorf("phpredis: session data over %d bytes", limit)
+		}
+		return b, nil
 	}
 	return data, nil
 }

@@ -3,13 +3,10 @@ package services_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/moodle"
-	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/oauth1"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/store"
 )
 
@@ -109,29 +106,6 @@ func TestDuplicateResourceKeepsOtherCoursesUserData(t *testing.T) {
 	if n := e.tdb.Count(t, "assign_submission", ""); n != 2 {
 		t.Errorf("%d submissions after copying within the course", n)
 	}
-}
-
-// postAs signs form with secret under consumer key key and posts it.
-func (e *env) postAs(key, secret, query string, form url.Values) *httptest.ResponseRecorder {
-	e.t.Helper()
-	u := endpoint + "?" + query
-	oauth, err := oauth1.Outgoing{Method: "POST", URL: u, ConsumerKey: key, Secret: secret,
-		Extra: oauth1.FromValues(form), Timestamp: now.Unix()}.Sign()
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	body := url.Values{}
-	for k, v := range form {
-		body[k] = v
-	}
-	for _, p := range oauth {
-		body.Set(p.Key, p.Value)
-	}
-	req := httptest.NewRequest("POST", "/local/ltiprovider/services.php?"+query, strings.NewReader(body.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	rec := httptest.NewRecorder()
-	e.h.ServeHTTP(rec, req)
-	return rec
 }
 
 // A request verified with a tool's secret speaks for the consumer keys

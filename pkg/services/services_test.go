@@ -74,11 +74,18 @@ func newEnv(t *testing.T) *env {
 // to the URL.
 func (e *env) post(secret, query string, form url.Values, mutate ...func(url.Values)) *httptest.ResponseRecorder {
 	e.t.Helper()
+	return e.postAs("consumer-A", secret, query, form, mutate...)
+}
+
+// postAs signs form with secret under consumer key key, lets mutate change
+// the signed body, and posts it with the browser's MoodleSession cookie.
+func (e *env) postAs(key, secret, query string, form url.Values, mutate ...func(url.Values)) *httptest.ResponseRecorder {
+	e.t.Helper()
 	u := endpoint
 	if query != "" {
 		u += "?" + query
 	}
-	oauth, err := oauth1.Outgoing{Method: "POST", URL: u, ConsumerKey: "consumer-A", Secret: secret,
+	oauth, err := oauth1.Outgoing{Method: "POST", URL: u, ConsumerKey: key, Secret: secret,
 		Extra: oauth1.FromValues(form), Timestamp: now.Unix()}.Sign()
 	if err != nil {
 		e.t.Fatal(err)

@@ -1,13 +1,10 @@
 package session_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
-	"io"
 	"net"
 	"os"
 	"strings"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/config"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/database"
+	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/memcache"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/phptest"
 	"github.com/moodle-ltiprovider/moodle-ltiprovider/pkg/session"
 )
@@ -42,33 +40,18 @@ func useMemcached(t *testing.T, c *config.Config) {
 	c.Session.MemcachedPrefix = "memc.sess.key." + hex.EncodeToString(b) + "."
 }
 
-// memcachedGet is a get of memcached's text protocol: flags, data, found.
-func memcachedGet(t *testing.T, key string) (int, []byte, bool) {
+// memcachedGet reads a key as PHP's extension would find it: flags, data,
+// found.
+func memcachedGet(t *testing.T, key string) (uint32, []byte, bool) {
 	t.Helper()
-	conn, err := net.Dial("tcp", memcachedAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "get %s\r\n", key)
-	r := bufio.NewReader(conn)
-	line, err := r.ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	if line == "END\r\n" {
+	data, flags, err := memcache.Client{Addr: memcachedAddr, Timeout: 2 * time.Second}.Get(context.Background(), key, 1<<20)
+	if errors.Is(err, memcache.ErrNotFound) {
 		return 0, nil, false
 	}
-	var k string
-	var flags, n int
-	if _, err := fmt.Sscanf(line, "VALUE %s %d %d", &k, &flags, &n); err != nil {
-		t.Fatalf("%q: %v", line, err)
-	}
-	data := make([]byte, n+2)
-	if _, err := io.ReadFull(r, data); err != nil {
+	if err != nil {
 		t.Fatal(err)
 	}
-	return flags, data[:n], true
+	return flags, data, true
 }
 
 // The memcached strategy writes the sessions row and the data where the
