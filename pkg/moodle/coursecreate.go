@@ -367,10 +367,10 @@ func CreateNewsForum(ctx context.Context, q database.Querier, env Env, courseID 
 		nameID, introID, name, intro = "namesocial", "introsocial", "Social forum", "An open forum for chatting about anything you want to"
 		forcesubscribe, maxattachments = 0, 1
 	}
-	if name, err = env.String(ctx, q, 0, "forum", nameID, name, ""); err != nil {
+	if name, err = env.GetString(ctx, q, 0, "forum", nameID, name, ""); err != nil {
 		return 0, err
 	}
-	if intro, err = env.String(ctx, q, 0, "forum", introID, intro, ""); err != nil {
+	if intro, err = env.GetString(ctx, q, 0, "forum", introID, intro, ""); err != nil {
 		return 0, err
 	}
 	forumID, err := q.Insert(ctx, `INSERT INTO {forum} (course, type, name, intro, introformat, assessed, forcesubscribe,

@@ -127,9 +127,9 @@ func CurrentLanguage(ctx context.Context, q database.Querier, env Env, courseID 
 	return lang, nil
 }
 
-// String is get_string(id, file's component, a) in the current language
+// GetString is get_string(id, file's component, a) in the current language
 // (CurrentLanguage) from the site's language packs; en is Moodle's English.
-func (e Env) String(ctx context.Context, q database.Querier, courseID int64, file, id, en, a string) (string, error) {
+func (e Env) GetString(ctx context.Context, q database.Querier, courseID int64, file, id, en, a string) (string, error) {
 	lang, err := CurrentLanguage(ctx, q, e, courseID)
 	if err != nil {
 		return "", err
